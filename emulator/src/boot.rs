@@ -1,0 +1,172 @@
+//! Building a ready-to-run [`Machine`] from the user's images, as QEMU's `virt` does:
+//! firmware at the start of DRAM, the kernel at its ELF addresses (raw: 0x8020_0000, or the
+//! start of DRAM without firmware), the initrd and the device tree in RAM, and a boot ROM that
+//! passes the hart id and the device-tree address.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::bus::Bus;
+use crate::devices::{BootRom, Htif, Uart, UartInput};
+use crate::fdt::{self, FdtConfig};
+use crate::layout::*;
+use crate::loader::{self, Image, LoadError, Segment};
+use crate::machine::Machine;
+use crate::ram::{Ram, RamError};
+
+/// What to boot and how.
+pub struct BootConfig {
+    /// Firmware image; `None` is `--bios none`: the hart starts at the kernel's entry.
+    pub bios: Option<PathBuf>,
+    /// Kernel (or bare-metal program) image.
+    pub kernel: Option<PathBuf>,
+    /// Initial ramdisk.
+    pub initrd: Option<PathBuf>,
+    /// Kernel command line, placed in `/chosen/bootargs`.
+    pub append: Option<String>,
+    /// DRAM size in bytes.
+    pub ram_size: u64,
+    /// Where the UART's input comes from.
+    pub uart_input: UartInput,
+    /// Where the UART's output goes.
+    pub uart_output: Box<dyn Write + Send>,
+}
+
+/// Why the machine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// An image could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Guest RAM could not be reserved.
+    #[error(transparent)]
+    Ram(#[from] RamError),
+    /// The device tree could not be built.
+    #[error("device tree: {0}")]
+    Fdt(#[from] fdt::FdtError),
+    /// The memory size is outside what the machine supports.
+    #[error("memory size {size} bytes is out of range ({min} bytes to {max} bytes)")]
+    RamSize {
+        /// Requested size.
+        size: u64,
+        /// Smallest accepted.
+        min: u64,
+        /// Largest accepted.
+        max: u64,
+    },
+    /// `--bios none` without a kernel leaves nothing to run.
+    #[error("nothing to run: with --bios none, give a program with --kernel")]
+    NothingToRun,
+    /// The initrd or device tree does not fit in RAM.
+    #[error("{what} ({size} bytes) does not fit in RAM at {addr:#x}")]
+    NoRoom {
+        /// What was being placed.
+        what: String,
+        /// Where.
+        addr: u64,
+        /// How big it is.
+        size: u64,
+    },
+}
+
+/// Loads the images, builds the device tree and boot ROM, and returns the machine at reset.
+pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
+    if !(MIN_RAM..=MAX_RAM).contains(&cfg.ram_size) {
+        return Err(BootError::RamSize { size: cfg.ram_size, min: MIN_RAM, max: MAX_RAM });
+    }
+    let ram_end = DRAM_BASE + cfg.ram_size;
+    let bios = cfg.bios.as_deref().map(|p| loader::load_image(p, DRAM_BASE)).transpose()?;
+    let kernel_base = if bios.is_some() { KERNEL_BASE } else { DRAM_BASE };
+    let kernel = cfg.kernel.as_deref().map(|p| loader::load_image(p, kernel_base)).transpose()?;
+    if bios.is_none() && kernel.is_none() {
+        return Err(BootError::NothingToRun);
+    }
+    let mut images: Vec<Image> = bios.iter().chain(kernel.iter()).cloned().collect();
+    for img in &images {
+        loader::check_in_ram(img, DRAM_BASE, ram_end)?;
+    }
+    if let [a, b] = images.as_slice() {
+        loader::check_disjoint(a, b)?;
+    }
+
+    // QEMU puts the initrd halfway into small RAMs and at 128 MiB past the kernel otherwise.
+    let mut initrd_span = None;
+    if let Some(path) = &cfg.initrd {
+        let data = std::fs::read(path)
+            .map_err(|source| LoadError::Read { path: path.clone(), source })?;
+        let kernel_entry = kernel.as_ref().map_or(kernel_base, |k| k.entry);
+        let start = kernel_entry + (cfg.ram_size / 2).min(128 << 20);
+        let end = start + data.len() as u64;
+        if end > ram_end {
+            return Err(BootError::NoRoom {
+                what: format!("initrd {}", path.display()),
+                addr: start,
+                size: data.len() as u64,
+            });
+        }
+        initrd_span = Some((start, end));
+        let img = Image {
+            path: path.clone(),
+            entry: start,
+            segments: vec![Segment { paddr: start, data, zero_fill: 0 }],
+            tohost: None,
+            fromhost: None,
+            is_elf: false,
+        };
+        for other in &images {
+            loader::check_disjoint(other, &img)?;
+        }
+        images.push(img);
+    }
+
+    let dtb = fdt::build(&FdtConfig {
+        ram_base: DRAM_BASE,
+        ram_size: cfg.ram_size,
+        bootargs: cfg.append.clone(),
+        initrd: initrd_span,
+    })?;
+    let fdt_addr = fdt::placement(DRAM_BASE, cfg.ram_size, dtb.len());
+    let fdt_image = Image {
+        path: PathBuf::from("<device tree>"),
+        entry: fdt_addr,
+        segments: vec![Segment { paddr: fdt_addr, data: dtb, zero_fill: 0 }],
+        tohost: None,
+        fromhost: None,
+        is_elf: false,
+    };
+    loader::check_in_ram(&fdt_image, DRAM_BASE, ram_end).map_err(|_| BootError::NoRoom {
+        what: "device tree".into(),
+        addr: fdt_addr,
+        size: fdt_image.span().1 - fdt_addr,
+    })?;
+    for other in &images {
+        loader::check_disjoint(other, &fdt_image)?;
+    }
+    images.push(fdt_image);
+
+    // Without firmware the boot ROM jumps straight to the program's entry point.
+    let start_addr = match (&bios, &kernel) {
+        (Some(_), _) => DRAM_BASE,
+        (None, Some(k)) => k.entry,
+        (None, None) => unreachable!("checked above"),
+    };
+    let mut ram = Ram::new(DRAM_BASE, cfg.ram_size)?;
+    for img in &images {
+        loader::place(img, &mut ram);
+    }
+    let uart = Uart::new(cfg.uart_input, cfg.uart_output);
+    let mut bus = Bus::new(ram, BootRom::new(start_addr, fdt_addr), uart);
+    let htif_source = kernel.as_ref().filter(|k| k.tohost.is_some()).or(bios.as_ref());
+    if let Some(img) = htif_source
+        && let Some(tohost) = img.tohost
+    {
+        bus.attach_htif(Htif::new(tohost, img.fromhost));
+    }
+    let mut machine = Machine::new(bus, BOOTROM_BASE);
+    machine.on_reset(Box::new(move |m: &mut Machine| {
+        for img in &images {
+            loader::place(img, &mut m.bus.ram);
+        }
+    }));
+    Ok(machine)
+}

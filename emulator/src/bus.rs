@@ -1,0 +1,283 @@
+//! The physical address space: RAM, the boot ROM and memory-mapped devices.
+//!
+//! RAM is checked first (it is the hot path); everything else is dispatched by address to
+//! the device that owns it. An address with nothing behind it is an access fault, reported
+//! to the hart as [`BusFault`].
+
+use crate::devices::{BootRom, Clint, Finisher, Htif, HtifEvent, Plic, Uart};
+use crate::layout::*;
+use crate::ram::{PAGE_CODE, PAGE_WATCHED, Ram};
+
+/// A memory-mapped device: registers at offsets from its base address.
+///
+/// Sizes are 1, 2, 4 or 8 bytes. A device answers `Err` for an offset or size it does not
+/// implement, which the hart turns into an access fault.
+pub trait Device {
+    /// Reads `size` bytes at `offset` from the device's base.
+    fn read(&mut self, offset: u64, size: u8) -> Result<u64, DeviceError>;
+    /// Writes the low `size` bytes of `value` at `offset` from the device's base.
+    fn write(&mut self, offset: u64, size: u8, value: u64) -> Result<(), DeviceError>;
+}
+
+/// Why a device refused an access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// No register at this offset.
+    #[error("no register at offset {0:#x}")]
+    Unmapped(u64),
+    /// The register exists but not with this access size.
+    #[error("access of {size} bytes at offset {offset:#x} is not supported")]
+    BadSize {
+        /// Offset of the access.
+        offset: u64,
+        /// Size of the access in bytes.
+        size: u8,
+    },
+}
+
+/// An access reached no RAM and no device, or a device refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusFault;
+
+/// What the machine was asked to do by a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitRequest {
+    /// Power off with this exit status (0 = pass).
+    Exit(u32),
+    /// Reset the machine.
+    Reset,
+}
+
+/// The physical address space of the machine.
+pub struct Bus {
+    /// Guest DRAM.
+    pub ram: Ram,
+    /// The reset-vector ROM.
+    pub rom: BootRom,
+    /// Core-local interruptor (software and timer interrupts).
+    pub clint: Clint,
+    /// Platform-level interrupt controller.
+    pub plic: Plic,
+    /// 16550A UART.
+    pub uart: Uart,
+    /// `sifive_test` finisher.
+    pub finisher: Finisher,
+    /// HTIF `tohost`/`fromhost`, when the loaded ELF defines them.
+    pub htif: Option<Htif>,
+    /// Set when a device asks the machine to stop or reset.
+    pub exit: Option<ExitRequest>,
+    /// The current cycle, as devices see it (the machine updates it before MMIO).
+    pub cycle: u64,
+    /// Set when RAM holding decoded instructions was written: the block cache must drop them.
+    pub code_written: bool,
+}
+
+impl Bus {
+    /// Builds the bus around `ram` with freshly reset devices.
+    pub fn new(ram: Ram, rom: BootRom, uart: Uart) -> Self {
+        Self {
+            ram,
+            rom,
+            clint: Clint::new(),
+            plic: Plic::new(),
+            uart,
+            finisher: Finisher::new(),
+            htif: None,
+            exit: None,
+            cycle: 0,
+            code_written: false,
+        }
+    }
+
+    /// Reads `N` bytes at `paddr`, from RAM or a device.
+    #[inline(always)]
+    pub fn read<const N: usize>(&mut self, paddr: u64) -> Result<[u8; N], BusFault> {
+        if let Some(off) = self.ram.offset(paddr, N as u64) {
+            return Ok(self.ram.read::<N>(off));
+        }
+        self.read_slow::<N>(paddr)
+    }
+
+    /// Writes `N` bytes at `paddr`. Returns `true` when the write had a side effect the run
+    /// loop must see at once (code modified, a device asked to exit, MMIO that may change
+    /// interrupt state).
+    #[inline(always)]
+    pub fn write<const N: usize>(&mut self, paddr: u64, data: [u8; N]) -> Result<bool, BusFault> {
+        if let Some(off) = self.ram.offset(paddr, N as u64) {
+            self.ram.write::<N>(off, data);
+            if self.ram.page_flags(off) == 0 {
+                return Ok(false);
+            }
+            return Ok(self.ram_write_hook(paddr, off, N));
+        }
+        self.write_slow::<N>(paddr, data)
+    }
+
+    #[cold]
+    fn read_slow<const N: usize>(&mut self, paddr: u64) -> Result<[u8; N], BusFault> {
+        if self.ram.contains(paddr) || self.ram.contains(paddr.wrapping_add(N as u64 - 1)) {
+            // A misaligned access that runs off the end of RAM.
+            return Err(BusFault);
+        }
+        if let Some(off) = in_range(paddr, N, BOOTROM_BASE, BOOTROM_SIZE) {
+            let v = self.rom.read(off, N as u8).map_err(|_| BusFault)?;
+            return Ok(le_bytes::<N>(v));
+        }
+        let value = self.mmio_read(paddr, N as u8)?;
+        Ok(le_bytes::<N>(value))
+    }
+
+    #[cold]
+    fn write_slow<const N: usize>(&mut self, paddr: u64, data: [u8; N]) -> Result<bool, BusFault> {
+        let mut buf = [0u8; 8];
+        buf[..N].copy_from_slice(&data);
+        self.mmio_write(paddr, N as u8, u64::from_le_bytes(buf))?;
+        Ok(true)
+    }
+
+    /// A RAM store hit a flagged page.
+    #[cold]
+    fn ram_write_hook(&mut self, paddr: u64, off: usize, len: usize) -> bool {
+        let flags = self.ram.page_flags(off) | self.ram.page_flags(off + len - 1);
+        let mut sync = false;
+        if flags & PAGE_CODE != 0 {
+            self.code_written = true;
+            sync = true;
+        }
+        if flags & PAGE_WATCHED != 0
+            && let Some(htif) = &mut self.htif
+            && htif.watches(paddr, len as u64)
+        {
+            match htif.on_tohost_write(&mut self.ram) {
+                Some(HtifEvent::Exit(code)) => self.exit = Some(ExitRequest::Exit(code)),
+                Some(HtifEvent::Output(bytes)) => self.uart.write_host(&bytes),
+                None => {}
+            }
+            sync = true;
+        }
+        sync
+    }
+
+    /// Marks the RAM page holding `paddr` as containing decoded instructions.
+    pub fn mark_code(&mut self, paddr: u64) {
+        if let Some(off) = self.ram.offset(paddr, 1) {
+            self.ram.set_page_flags(off, PAGE_CODE);
+        }
+    }
+
+    /// Forgets all code marks (after the block cache was flushed).
+    pub fn clear_code_marks(&mut self) {
+        self.ram.clear_page_flags(PAGE_CODE);
+        self.code_written = false;
+    }
+
+    /// Installs the HTIF device and marks its page watched.
+    pub fn attach_htif(&mut self, htif: Htif) {
+        if let Some(off) = self.ram.offset(htif.tohost(), 8) {
+            self.ram.set_page_flags(off, PAGE_WATCHED);
+        }
+        self.htif = Some(htif);
+    }
+
+    /// The instruction bytes available for fetch at `paddr` (RAM or boot ROM), if any.
+    pub fn fetch_window(&self, paddr: u64) -> Option<&[u8]> {
+        if let Some(off) = self.ram.offset(paddr, 2) {
+            return Some(self.ram.slice_from(off));
+        }
+        let off = in_range(paddr, 2, BOOTROM_BASE, BOOTROM_SIZE)?;
+        self.rom.bytes().get(off as usize..)
+    }
+
+    fn mmio_read(&mut self, paddr: u64, size: u8) -> Result<u64, BusFault> {
+        let n = size as usize;
+        let r = if let Some(off) = in_range(paddr, n, CLINT_BASE, CLINT_SIZE) {
+            self.clint.set_cycle(self.cycle);
+            self.clint.read(off, size)
+        } else if let Some(off) = in_range(paddr, n, PLIC_BASE, PLIC_SIZE) {
+            self.sync_plic_sources();
+            self.plic.read(off, size)
+        } else if let Some(off) = in_range(paddr, n, UART_BASE, UART_SIZE) {
+            self.uart.read(off, size)
+        } else if let Some(off) = in_range(paddr, n, FINISHER_BASE, FINISHER_SIZE) {
+            self.finisher.read(off, size)
+        } else {
+            return Err(BusFault);
+        };
+        r.map_err(|e| {
+            log::debug!("MMIO read of {size} bytes at {paddr:#x} refused: {e}");
+            BusFault
+        })
+    }
+
+    fn mmio_write(&mut self, paddr: u64, size: u8, value: u64) -> Result<(), BusFault> {
+        let n = size as usize;
+        let r = if let Some(off) = in_range(paddr, n, CLINT_BASE, CLINT_SIZE) {
+            self.clint.set_cycle(self.cycle);
+            self.clint.write(off, size, value)
+        } else if let Some(off) = in_range(paddr, n, PLIC_BASE, PLIC_SIZE) {
+            self.sync_plic_sources();
+            self.plic.write(off, size, value)
+        } else if let Some(off) = in_range(paddr, n, UART_BASE, UART_SIZE) {
+            self.uart.write(off, size, value)
+        } else if let Some(off) = in_range(paddr, n, FINISHER_BASE, FINISHER_SIZE) {
+            let r = self.finisher.write(off, size, value);
+            if let Some(req) = self.finisher.take_request() {
+                self.exit = Some(req);
+            }
+            r
+        } else {
+            return Err(BusFault);
+        };
+        r.map_err(|e| {
+            log::debug!("MMIO write of {size} bytes at {paddr:#x} refused: {e}");
+            BusFault
+        })
+    }
+
+    fn sync_plic_sources(&mut self) {
+        self.plic.set_source(UART_IRQ, self.uart.irq());
+    }
+
+    /// The interrupt-pending bits driven by devices (MSIP, MTIP, MEIP, SEIP) at `cycle`.
+    pub fn hardware_mip(&mut self, cycle: u64) -> u64 {
+        use crate::hart::csr::{MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP};
+        self.cycle = cycle;
+        self.clint.set_cycle(cycle);
+        self.uart.poll_input();
+        self.sync_plic_sources();
+        let mut mip = 0;
+        if self.clint.msip() {
+            mip |= MIP_MSIP;
+        }
+        if self.clint.mtip() {
+            mip |= MIP_MTIP;
+        }
+        if self.plic.context_pending(0) {
+            mip |= MIP_MEIP;
+        }
+        if self.plic.context_pending(1) {
+            mip |= MIP_SEIP;
+        }
+        mip
+    }
+
+    /// The next cycle at which a device may change interrupt state on its own
+    /// (the timer reaching `mtimecmp`, or the next poll of interactive input).
+    pub fn next_event_cycle(&self) -> u64 {
+        self.clint.next_timer_cycle().min(self.uart.next_poll_cycle(self.cycle))
+    }
+}
+
+/// Offset of `[paddr, paddr + len)` in the region `[base, base + size)`, if it fits.
+#[inline(always)]
+fn in_range(paddr: u64, len: usize, base: u64, size: u64) -> Option<u64> {
+    let off = paddr.wrapping_sub(base);
+    (off < size && len as u64 <= size - off).then_some(off)
+}
+
+#[inline(always)]
+fn le_bytes<const N: usize>(value: u64) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&value.to_le_bytes()[..N]);
+    out
+}

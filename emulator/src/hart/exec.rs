@@ -1,0 +1,357 @@
+//! Instruction execution: the integer (RV64I), multiply (M), atomic (A), floating-point
+//! memory and system families. F and D arithmetic is in [`super::float`].
+//!
+//! This is the hot path: one `match` over [`Op`], no allocation, no dynamic dispatch. Faults
+//! come back as `Err(Trap)` for the run loop to deliver.
+
+use super::csr::{MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
+use super::decode::{Insn, Op};
+use super::trap::{Exception, Privilege, Trap};
+use super::Hart;
+use crate::bus::Bus;
+
+/// What the run loop does after an instruction that did not trap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Fall through to the next instruction of the block.
+    Next,
+    /// Continue at this address (a taken branch, jump or xRET); ends the block.
+    Jump(u64),
+    /// Continue with the next instruction, but leave the block first: the instruction had a
+    /// side effect (code modified, device state changed, `wfi`) the loop must look at.
+    Sync,
+}
+
+#[inline(always)]
+fn sext32(v: u64) -> u64 {
+    v as i32 as i64 as u64
+}
+
+impl Hart {
+    /// Executes `insn` at `pc`.
+    #[inline(always)]
+    pub fn execute(&mut self, insn: &Insn, pc: u64, bus: &mut Bus) -> Result<Step, Trap> {
+        use Op::*;
+        let rs1 = self.x[insn.rs1 as usize];
+        let rs2 = self.x[insn.rs2 as usize];
+        let imm = insn.imm as i64 as u64;
+        let rd = insn.rd as usize;
+        match insn.op {
+            Lui => self.x[rd] = imm,
+            Auipc => self.x[rd] = pc.wrapping_add(imm),
+            Jal => {
+                self.x[rd] = pc.wrapping_add(insn.len as u64);
+                return Ok(Step::Jump(pc.wrapping_add(imm)));
+            }
+            Jalr => {
+                let target = rs1.wrapping_add(imm) & !1;
+                self.x[rd] = pc.wrapping_add(insn.len as u64);
+                return Ok(Step::Jump(target));
+            }
+            Beq => return Ok(branch(rs1 == rs2, pc, imm)),
+            Bne => return Ok(branch(rs1 != rs2, pc, imm)),
+            Blt => return Ok(branch((rs1 as i64) < (rs2 as i64), pc, imm)),
+            Bge => return Ok(branch((rs1 as i64) >= (rs2 as i64), pc, imm)),
+            Bltu => return Ok(branch(rs1 < rs2, pc, imm)),
+            Bgeu => return Ok(branch(rs1 >= rs2, pc, imm)),
+            Lb => self.x[rd] = i8::from_le_bytes(self.load::<1>(bus, rs1.wrapping_add(imm))?) as u64,
+            Lh => {
+                self.x[rd] = i16::from_le_bytes(self.load::<2>(bus, rs1.wrapping_add(imm))?) as u64
+            }
+            Lw => {
+                self.x[rd] = i32::from_le_bytes(self.load::<4>(bus, rs1.wrapping_add(imm))?) as u64
+            }
+            Ld => self.x[rd] = u64::from_le_bytes(self.load::<8>(bus, rs1.wrapping_add(imm))?),
+            Lbu => self.x[rd] = u8::from_le_bytes(self.load::<1>(bus, rs1.wrapping_add(imm))?) as u64,
+            Lhu => {
+                self.x[rd] = u16::from_le_bytes(self.load::<2>(bus, rs1.wrapping_add(imm))?) as u64
+            }
+            Lwu => {
+                self.x[rd] = u32::from_le_bytes(self.load::<4>(bus, rs1.wrapping_add(imm))?) as u64
+            }
+            Sb => return self.store_step(bus, rs1.wrapping_add(imm), (rs2 as u8).to_le_bytes()),
+            Sh => return self.store_step(bus, rs1.wrapping_add(imm), (rs2 as u16).to_le_bytes()),
+            Sw => return self.store_step(bus, rs1.wrapping_add(imm), (rs2 as u32).to_le_bytes()),
+            Sd => return self.store_step(bus, rs1.wrapping_add(imm), rs2.to_le_bytes()),
+            Addi => self.x[rd] = rs1.wrapping_add(imm),
+            Slti => self.x[rd] = ((rs1 as i64) < (imm as i64)) as u64,
+            Sltiu => self.x[rd] = (rs1 < imm) as u64,
+            Xori => self.x[rd] = rs1 ^ imm,
+            Ori => self.x[rd] = rs1 | imm,
+            Andi => self.x[rd] = rs1 & imm,
+            Slli => self.x[rd] = rs1 << (imm & 63),
+            Srli => self.x[rd] = rs1 >> (imm & 63),
+            Srai => self.x[rd] = ((rs1 as i64) >> (imm & 63)) as u64,
+            Add => self.x[rd] = rs1.wrapping_add(rs2),
+            Sub => self.x[rd] = rs1.wrapping_sub(rs2),
+            Sll => self.x[rd] = rs1 << (rs2 & 63),
+            Slt => self.x[rd] = ((rs1 as i64) < (rs2 as i64)) as u64,
+            Sltu => self.x[rd] = (rs1 < rs2) as u64,
+            Xor => self.x[rd] = rs1 ^ rs2,
+            Srl => self.x[rd] = rs1 >> (rs2 & 63),
+            Sra => self.x[rd] = ((rs1 as i64) >> (rs2 & 63)) as u64,
+            Or => self.x[rd] = rs1 | rs2,
+            And => self.x[rd] = rs1 & rs2,
+            Addiw => self.x[rd] = sext32(rs1.wrapping_add(imm)),
+            Slliw => self.x[rd] = sext32(((rs1 as u32) << (imm & 31)) as u64),
+            Srliw => self.x[rd] = sext32(((rs1 as u32) >> (imm & 31)) as u64),
+            Sraiw => self.x[rd] = ((rs1 as i32) >> (imm & 31)) as i64 as u64,
+            Addw => self.x[rd] = sext32(rs1.wrapping_add(rs2)),
+            Subw => self.x[rd] = sext32(rs1.wrapping_sub(rs2)),
+            Sllw => self.x[rd] = sext32(((rs1 as u32) << (rs2 & 31)) as u64),
+            Srlw => self.x[rd] = sext32(((rs1 as u32) >> (rs2 & 31)) as u64),
+            Sraw => self.x[rd] = ((rs1 as i32) >> (rs2 & 31)) as i64 as u64,
+            Mul => self.x[rd] = rs1.wrapping_mul(rs2),
+            Mulh => self.x[rd] = ((rs1 as i64 as i128 * rs2 as i64 as i128) >> 64) as u64,
+            Mulhsu => self.x[rd] = ((rs1 as i64 as i128).wrapping_mul(rs2 as i128) >> 64) as u64,
+            Mulhu => self.x[rd] = ((rs1 as u128 * rs2 as u128) >> 64) as u64,
+            Div => self.x[rd] = div_signed(rs1 as i64, rs2 as i64) as u64,
+            Divu => self.x[rd] = rs1.checked_div(rs2).unwrap_or(u64::MAX),
+            Rem => self.x[rd] = rem_signed(rs1 as i64, rs2 as i64) as u64,
+            Remu => self.x[rd] = rs1.checked_rem(rs2).unwrap_or(rs1),
+            Mulw => self.x[rd] = sext32(rs1.wrapping_mul(rs2)),
+            Divw => self.x[rd] = div_signed(rs1 as i32 as i64, rs2 as i32 as i64) as i32 as i64 as u64,
+            Divuw => {
+                let (a, b) = (rs1 as u32, rs2 as u32);
+                self.x[rd] = sext32(a.checked_div(b).unwrap_or(u32::MAX) as u64)
+            }
+            Remw => self.x[rd] = rem_signed(rs1 as i32 as i64, rs2 as i32 as i64) as i32 as i64 as u64,
+            Remuw => {
+                let (a, b) = (rs1 as u32, rs2 as u32);
+                self.x[rd] = sext32(a.checked_rem(b).unwrap_or(a) as u64)
+            }
+            Fence => {}
+            FenceI => {
+                // Drop every decoded block: the run loop flushes before the next fetch.
+                bus.code_written = true;
+                return Ok(Step::Sync);
+            }
+            Ecall => {
+                let cause = match self.privilege {
+                    Privilege::User => Exception::EcallFromU,
+                    Privilege::Supervisor => Exception::EcallFromS,
+                    Privilege::Machine => Exception::EcallFromM,
+                };
+                return Err(Trap::new(cause, 0));
+            }
+            Ebreak => return Err(Trap::new(Exception::Breakpoint, pc)),
+            Mret => {
+                if self.privilege != Privilege::Machine {
+                    return Err(Trap::illegal(insn.raw));
+                }
+                return Ok(Step::Jump(self.mret()));
+            }
+            Sret => {
+                let tsr = self.csr.mstatus & MSTATUS_TSR != 0;
+                if self.privilege == Privilege::User
+                    || (self.privilege == Privilege::Supervisor && tsr)
+                {
+                    return Err(Trap::illegal(insn.raw));
+                }
+                return Ok(Step::Jump(self.sret()));
+            }
+            Wfi => {
+                // QEMU's choice, which the spec allows: wfi in U-mode is always illegal, in
+                // S-mode illegal when mstatus.TW is set.
+                let tw = self.csr.mstatus & MSTATUS_TW != 0;
+                if self.privilege == Privilege::User
+                    || (self.privilege == Privilege::Supervisor && tw)
+                {
+                    return Err(Trap::illegal(insn.raw));
+                }
+                self.waiting = true;
+                return Ok(Step::Sync);
+            }
+            SfenceVma => {
+                if self.privilege == Privilege::User
+                    || (self.privilege == Privilege::Supervisor
+                        && self.csr.mstatus & MSTATUS_TVM != 0)
+                {
+                    return Err(Trap::illegal(insn.raw));
+                }
+                return Ok(Step::Sync);
+            }
+            Csrrw | Csrrwi => {
+                let csr = insn.imm as u16;
+                let value = if insn.op == Csrrw { rs1 } else { insn.rs1 as u64 };
+                // With rd = x0 the CSR is not read, so read side effects do not happen.
+                let old = if insn.rd_is_x0() { 0 } else { self.csr_read(csr, insn.raw, bus)? };
+                self.csr_write(csr, value, insn.raw)?;
+                self.x[rd] = old;
+                self.trace_csr(csr, bus);
+                return Ok(Step::Sync);
+            }
+            Csrrs | Csrrc | Csrrsi | Csrrci => {
+                let csr = insn.imm as u16;
+                let old = self.csr_read(csr, insn.raw, bus)?;
+                let operand = if matches!(insn.op, Csrrs | Csrrc) { rs1 } else { insn.rs1 as u64 };
+                // With rs1 = x0 (or uimm = 0) the CSR is not written, so no write checks apply.
+                if insn.rs1 != 0 {
+                    let new = if matches!(insn.op, Csrrs | Csrrsi) {
+                        old | operand
+                    } else {
+                        old & !operand
+                    };
+                    self.csr_write(csr, new, insn.raw)?;
+                    self.trace_csr(csr, bus);
+                }
+                self.x[rd] = old;
+                return Ok(Step::Sync);
+            }
+            LrW | LrD => {
+                let size = if insn.op == LrW { 4 } else { 8 };
+                self.check_atomic_alignment(rs1, size, true)?;
+                self.x[rd] = if size == 4 {
+                    i32::from_le_bytes(self.load::<4>(bus, rs1)?) as i64 as u64
+                } else {
+                    u64::from_le_bytes(self.load::<8>(bus, rs1)?)
+                };
+                self.reservation =
+                    self.translate(rs1, super::memory::Access::Load)? & !7;
+            }
+            ScW | ScD => {
+                let size = if insn.op == ScW { 4 } else { 8 };
+                self.check_atomic_alignment(rs1, size, false)?;
+                let paddr = self.translate(rs1, super::memory::Access::Store)?;
+                let reserved = self.reservation == paddr & !7;
+                self.reservation = u64::MAX;
+                if !reserved {
+                    self.x[rd] = 1;
+                    return Ok(Step::Next);
+                }
+                let sync = if size == 4 {
+                    self.store::<4>(bus, rs1, (rs2 as u32).to_le_bytes())?
+                } else {
+                    self.store::<8>(bus, rs1, rs2.to_le_bytes())?
+                };
+                self.x[rd] = 0;
+                return Ok(if sync { Step::Sync } else { Step::Next });
+            }
+            AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW | AmominuW
+            | AmomaxuW => return self.amo_w(insn, bus, rs1, rs2),
+            AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD | AmominuD
+            | AmomaxuD => return self.amo_d(insn, bus, rs1, rs2),
+            Flw | Fld | Fsw | Fsd => return self.fp_memory(insn, bus, rs1.wrapping_add(imm)),
+            Illegal => return Err(Trap::illegal(insn.raw)),
+            _ => {
+                if !self.csr.fp_enabled() {
+                    return Err(Trap::illegal(insn.raw));
+                }
+                self.exec_fp(insn)?;
+            }
+        }
+        Ok(Step::Next)
+    }
+
+    #[inline(always)]
+    fn store_step<const N: usize>(
+        &mut self,
+        bus: &mut Bus,
+        vaddr: u64,
+        data: [u8; N],
+    ) -> Result<Step, Trap> {
+        if self.store::<N>(bus, vaddr, data)? { Ok(Step::Sync) } else { Ok(Step::Next) }
+    }
+
+    fn fp_memory(&mut self, insn: &Insn, bus: &mut Bus, addr: u64) -> Result<Step, Trap> {
+        if !self.csr.fp_enabled() {
+            return Err(Trap::illegal(insn.raw));
+        }
+        let rd = insn.rd as usize;
+        match insn.op {
+            Op::Flw => {
+                let v = u32::from_le_bytes(self.load::<4>(bus, addr)?);
+                self.f[rd] = super::float::nan_box(v);
+                self.csr.set_fs_dirty();
+            }
+            Op::Fld => {
+                self.f[rd] = u64::from_le_bytes(self.load::<8>(bus, addr)?);
+                self.csr.set_fs_dirty();
+            }
+            Op::Fsw => {
+                let v = self.f[insn.rs2 as usize] as u32;
+                return self.store_step(bus, addr, v.to_le_bytes());
+            }
+            _ => {
+                let v = self.f[insn.rs2 as usize];
+                return self.store_step(bus, addr, v.to_le_bytes());
+            }
+        }
+        Ok(Step::Next)
+    }
+
+    fn amo_w(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Result<Step, Trap> {
+        use Op::*;
+        self.check_atomic_alignment(addr, 4, false)?;
+        // The read half of an AMO reports store/AMO faults (privileged spec 3.7).
+        let old = i32::from_le_bytes(self.amo_read::<4>(bus, addr)?);
+        let b = src as i32;
+        let new = match insn.op {
+            AmoswapW => b,
+            AmoaddW => old.wrapping_add(b),
+            AmoxorW => old ^ b,
+            AmoandW => old & b,
+            AmoorW => old | b,
+            AmominW => old.min(b),
+            AmomaxW => old.max(b),
+            AmominuW => (old as u32).min(b as u32) as i32,
+            _ => (old as u32).max(b as u32) as i32,
+        };
+        let sync = self.store::<4>(bus, addr, new.to_le_bytes())?;
+        self.x[insn.rd as usize] = old as i64 as u64;
+        Ok(if sync { Step::Sync } else { Step::Next })
+    }
+
+    fn amo_d(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Result<Step, Trap> {
+        use Op::*;
+        self.check_atomic_alignment(addr, 8, false)?;
+        let old = u64::from_le_bytes(self.amo_read::<8>(bus, addr)?);
+        let new = match insn.op {
+            AmoswapD => src,
+            AmoaddD => old.wrapping_add(src),
+            AmoxorD => old ^ src,
+            AmoandD => old & src,
+            AmoorD => old | src,
+            AmominD => (old as i64).min(src as i64) as u64,
+            AmomaxD => (old as i64).max(src as i64) as u64,
+            AmominuD => old.min(src),
+            _ => old.max(src),
+        };
+        let sync = self.store::<8>(bus, addr, new.to_le_bytes())?;
+        self.x[insn.rd as usize] = old;
+        Ok(if sync { Step::Sync } else { Step::Next })
+    }
+
+    fn amo_read<const N: usize>(&mut self, bus: &mut Bus, addr: u64) -> Result<[u8; N], Trap> {
+        let paddr = self.translate(addr, super::memory::Access::Store)?;
+        bus.read::<N>(paddr).map_err(|_| Trap::new(Exception::StoreAccessFault, addr))
+    }
+
+    fn trace_csr(&mut self, csr: u16, bus: &Bus) {
+        if self.tracing {
+            let saved = self.privilege;
+            self.privilege = Privilege::Machine;
+            let value = self.csr_read(csr, 0, bus).unwrap_or(0);
+            self.privilege = saved;
+            self.commit.csr_write = Some((csr, value));
+        }
+    }
+}
+
+#[inline(always)]
+fn branch(taken: bool, pc: u64, imm: u64) -> Step {
+    if taken { Step::Jump(pc.wrapping_add(imm)) } else { Step::Next }
+}
+
+/// Signed division with the RISC-V results for the two cases the spec defines (M extension
+/// 13.2): division by zero gives -1, and the overflow MIN / -1 gives MIN.
+#[inline(always)]
+fn div_signed(a: i64, b: i64) -> i64 {
+    if b == 0 { -1 } else { a.wrapping_div(b) }
+}
+
+/// Signed remainder: by zero gives the dividend, MIN % -1 gives 0.
+#[inline(always)]
+fn rem_signed(a: i64, b: i64) -> i64 {
+    if b == 0 { a } else { a.wrapping_rem(b) }
+}

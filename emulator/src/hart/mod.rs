@@ -1,0 +1,75 @@
+//! One RV64GC hart: architectural state, instruction execution by family, CSRs and traps.
+//!
+//! - [`decode`]: bits to [`decode::Insn`];
+//! - `exec`: the integer, multiply, atomic, memory and system families;
+//! - [`float`]: F and D, exact through Berkeley SoftFloat with RISC-V NaN rules;
+//! - [`csr`]: the CSR file and its access rules;
+//! - [`trap`]: exception and interrupt delivery.
+
+pub mod csr;
+pub mod decode;
+pub mod encode;
+mod exec;
+pub mod float;
+mod memory;
+pub mod trap;
+
+pub use exec::Step;
+pub use trap::{Exception, Privilege, Trap};
+
+use csr::Csrs;
+
+/// Architectural state of one hart.
+pub struct Hart {
+    /// Integer registers; index 32 is the sink for writes to `x0` (see [`decode::ZERO_SINK`]).
+    pub x: [u64; 33],
+    /// Floating-point registers, raw bits (single values NaN-boxed).
+    pub f: [u64; 32],
+    /// Program counter (only current between blocks; the run loop carries it inside one).
+    pub pc: u64,
+    /// Current privilege level.
+    pub privilege: Privilege,
+    /// Control and status registers.
+    pub csr: Csrs,
+    /// Cycles elapsed (drives `mcycle`, `cycle` and, through the CLINT, `mtime`).
+    pub cycle: u64,
+    /// Instructions retired (drives `minstret`).
+    pub instret: u64,
+    /// LR reservation: the address of the reserved doubleword granule, or `u64::MAX`.
+    pub reservation: u64,
+    /// Set by anything that may make an interrupt deliverable (CSR writes, xRET, MMIO);
+    /// the run loop re-evaluates interrupts at the next block boundary.
+    pub irq_check: bool,
+    /// Set while the hart is stalled in `wfi`.
+    pub waiting: bool,
+    /// Commit-log record of the instruction being executed, filled only while tracing.
+    pub commit: crate::trace::Commit,
+    /// Whether to fill [`Hart::commit`].
+    pub tracing: bool,
+}
+
+impl Hart {
+    /// A hart in its reset state: M-mode, pc = `reset_pc`, registers zero.
+    pub fn new(reset_pc: u64, hart_id: u64) -> Self {
+        Self {
+            x: [0; 33],
+            f: [0; 32],
+            pc: reset_pc,
+            privilege: Privilege::Machine,
+            csr: Csrs::new(hart_id),
+            cycle: 0,
+            instret: 0,
+            reservation: u64::MAX,
+            irq_check: true,
+            waiting: false,
+            commit: crate::trace::Commit::default(),
+            tracing: false,
+        }
+    }
+
+    /// Reads integer register `r` (0..=31).
+    #[inline(always)]
+    pub fn xreg(&self, r: u8) -> u64 {
+        self.x[r as usize]
+    }
+}

@@ -1,0 +1,21 @@
+//! sv39: an emulated RISC-V machine (RV64GC, M/S/U, QEMU `virt` devices) for studying
+//! virtual memory.
+//!
+//! The library holds all behaviour; the `sv39` binary is a thin command-line front end.
+//! The main pieces:
+//! - [`hart`]: one RV64GC hart (decode, execute, CSRs, traps);
+//! - [`bus`]: the physical address space (RAM, boot ROM, MMIO dispatch);
+//! - [`devices`]: the QEMU `virt` devices (CLINT, PLIC, UART, finisher, HTIF);
+//! - [`machine`]: hart + bus + decoded-block cache, and the run loop.
+
+pub mod boot;
+pub mod bench;
+pub mod bus;
+pub mod devices;
+pub mod fdt;
+pub mod hart;
+pub mod layout;
+pub mod loader;
+pub mod machine;
+pub mod ram;
+pub mod trace;

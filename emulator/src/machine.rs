@@ -1,0 +1,347 @@
+//! The machine: one hart, the bus, and the decoded-block cache, with the run loop.
+//!
+//! The hot path: at a block boundary, check for interrupts only when something could have
+//! changed them (a device event is due, or a CSR write / xRET / MMIO asked for a re-check),
+//! translate the pc, find the decoded block for the physical pc (a direct-mapped jump cache
+//! in front of a hash map), and run its instructions in a tight loop. Blocks end at control
+//! transfers, system instructions and page boundaries, so a block never spans two pages.
+
+use std::collections::HashMap;
+
+use crate::bus::{Bus, ExitRequest};
+use crate::hart::decode::{self, Insn};
+use crate::hart::{Hart, Step, Trap};
+use crate::trace::Observer;
+
+/// Most instructions in one decoded block.
+const MAX_BLOCK: usize = 64;
+/// Jump-cache slots (direct-mapped on the physical pc).
+const JUMP_SLOTS: usize = 1 << 12;
+/// Drop all decoded blocks once the arena holds this many instructions.
+const ARENA_LIMIT: usize = 1 << 22;
+
+#[derive(Clone, Copy)]
+struct Block {
+    start: u32,
+    len: u32,
+}
+
+/// Decoded instructions, grouped in blocks keyed by physical address.
+struct BlockCache {
+    arena: Vec<Insn>,
+    blocks: Vec<Block>,
+    map: HashMap<u64, u32>,
+    jump: Vec<(u64, u32)>,
+}
+
+impl BlockCache {
+    fn new() -> Self {
+        Self {
+            arena: Vec::new(),
+            blocks: Vec::new(),
+            map: HashMap::new(),
+            jump: vec![(u64::MAX, 0); JUMP_SLOTS],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.blocks.clear();
+        self.map.clear();
+        self.jump.fill((u64::MAX, 0));
+    }
+
+    #[inline(always)]
+    fn lookup(&mut self, paddr: u64) -> Option<u32> {
+        let slot = (paddr >> 1) as usize & (JUMP_SLOTS - 1);
+        let (tag, id) = self.jump[slot];
+        if tag == paddr {
+            return Some(id);
+        }
+        let id = *self.map.get(&paddr)?;
+        self.jump[slot] = (paddr, id);
+        Some(id)
+    }
+}
+
+/// Why [`Machine::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The guest powered off with this status (finisher or HTIF).
+    Exit(u32),
+    /// The instruction budget ran out.
+    InstructionLimit,
+    /// The hart waits in `wfi` and no interrupt can ever wake it.
+    Deadlock,
+}
+
+/// One hart, its bus and its decoded-block cache.
+pub struct Machine {
+    /// The hart.
+    pub hart: Hart,
+    /// The physical address space.
+    pub bus: Bus,
+    cache: BlockCache,
+    /// The cycle at which a device next needs attention.
+    next_event: u64,
+    reset_state: Option<Box<dyn FnMut(&mut Machine)>>,
+}
+
+impl Machine {
+    /// A machine whose hart starts at `reset_pc` (the boot ROM normally).
+    pub fn new(bus: Bus, reset_pc: u64) -> Self {
+        Self {
+            hart: Hart::new(reset_pc, 0),
+            bus,
+            cache: BlockCache::new(),
+            next_event: 0,
+            reset_state: None,
+        }
+    }
+
+    /// Installs what a guest-requested reset does besides resetting the hart (reloading the
+    /// images into RAM, as QEMU does on a system reset).
+    pub fn on_reset(&mut self, f: Box<dyn FnMut(&mut Machine)>) {
+        self.reset_state = Some(f);
+    }
+
+    /// Runs until the guest exits or `max_instructions` have retired, without observers.
+    pub fn run(&mut self, max_instructions: u64) -> RunOutcome {
+        self.run_observed(max_instructions, &mut crate::trace::NoObserver)
+    }
+
+    /// Runs with an observer that sees every retired instruction and trap.
+    pub fn run_observed<O: Observer>(&mut self, max_instructions: u64, obs: &mut O) -> RunOutcome {
+        self.hart.tracing = O::ACTIVE;
+        loop {
+            if let Some(req) = self.bus.exit.take() {
+                match req {
+                    ExitRequest::Exit(code) => {
+                        self.bus.uart.flush();
+                        return RunOutcome::Exit(code);
+                    }
+                    ExitRequest::Reset => {
+                        self.reset();
+                        continue;
+                    }
+                }
+            }
+            if self.hart.cycle >= self.next_event || self.hart.irq_check {
+                self.refresh_interrupts();
+                if let Some(cause) = self.hart.pending_interrupt() {
+                    let pc = self.hart.pc;
+                    obs.trap(&self.hart, cause, 0, pc);
+                    self.hart.pc = self.hart.take_trap(cause, 0, pc);
+                }
+            }
+            if self.hart.waiting && !self.wait_for_interrupt() {
+                self.bus.uart.flush();
+                return RunOutcome::Deadlock;
+            }
+            if self.bus.code_written {
+                self.cache.clear();
+                self.bus.clear_code_marks();
+            }
+            let retired = self.hart.instret;
+            if retired >= max_instructions {
+                self.bus.uart.flush();
+                return RunOutcome::InstructionLimit;
+            }
+            self.run_block(max_instructions - retired, obs);
+        }
+    }
+
+    /// Re-reads the device interrupt lines into `mip` and schedules the next device event.
+    fn refresh_interrupts(&mut self) {
+        self.hart.csr.mip_hw = self.bus.hardware_mip(self.hart.cycle);
+        self.next_event = self.bus.next_event_cycle();
+        self.hart.irq_check = false;
+    }
+
+    /// The hart is in `wfi`: let time pass until an interrupt is pending (whether or not it
+    /// is globally enabled, as the spec requires). Returns `false` if none can ever come.
+    fn wait_for_interrupt(&mut self) -> bool {
+        loop {
+            self.refresh_interrupts();
+            let c = &self.hart.csr;
+            if c.mip() & c.mie != 0 {
+                self.hart.waiting = false;
+                self.hart.irq_check = true;
+                return true;
+            }
+            if self.next_event == u64::MAX {
+                // Nothing is scheduled; only interactive input could still arrive.
+                if !self.bus.uart.wait_input() {
+                    return false;
+                }
+                continue;
+            }
+            // Time passes in the wait: jump straight to the next device event.
+            self.hart.cycle = self.hart.cycle.max(self.next_event);
+        }
+    }
+
+    /// A guest-requested reset: the hart restarts at the boot ROM with RAM reloaded.
+    fn reset(&mut self) {
+        log::info!("guest requested a reset");
+        let cycle = self.hart.cycle;
+        self.hart = Hart::new(crate::layout::BOOTROM_BASE, 0);
+        // Time keeps running across a reset, as on hardware.
+        self.hart.cycle = cycle;
+        self.cache.clear();
+        self.bus.clear_code_marks();
+        if let Some(mut f) = self.reset_state.take() {
+            f(self);
+            self.reset_state = Some(f);
+        }
+    }
+
+    /// Fetches, decodes if needed, and runs one block of at most `budget` instructions.
+    #[inline(always)]
+    fn run_block<O: Observer>(&mut self, budget: u64, obs: &mut O) {
+        let pc = self.hart.pc;
+        let paddr = match self.hart.translate_fetch(pc) {
+            Ok(p) => p,
+            Err(trap) => return self.deliver(trap, pc, obs),
+        };
+        let id = match self.cache.lookup(paddr) {
+            Some(id) => id,
+            None => match self.build_block(pc, paddr) {
+                Ok(Some(id)) => id,
+                Ok(None) => return self.run_straddling(pc, obs),
+                Err(trap) => return self.deliver(trap, pc, obs),
+            },
+        };
+        let Block { start, len } = self.cache.blocks[id as usize];
+        let n = (len as u64).min(budget) as usize;
+        let insns = &self.cache.arena[start as usize..start as usize + n];
+        let hart = &mut self.hart;
+        let bus = &mut self.bus;
+        let mut pc = pc;
+        let mut fault = None;
+        for insn in insns {
+            if O::ACTIVE {
+                hart.commit = Default::default();
+            }
+            let privilege = hart.privilege;
+            match hart.execute(insn, pc, bus) {
+                Ok(step) => {
+                    hart.instret += 1;
+                    hart.cycle += 1;
+                    if O::ACTIVE {
+                        obs.retire(hart, privilege, pc, insn);
+                    }
+                    match step {
+                        Step::Next => pc = pc.wrapping_add(insn.len as u64),
+                        Step::Jump(target) => {
+                            pc = target;
+                            break;
+                        }
+                        Step::Sync => {
+                            pc = pc.wrapping_add(insn.len as u64);
+                            break;
+                        }
+                    }
+                }
+                Err(trap) => {
+                    fault = Some(trap);
+                    break;
+                }
+            }
+        }
+        self.hart.pc = pc;
+        if let Some(trap) = fault {
+            self.deliver(trap, pc, obs);
+        }
+    }
+
+    /// Delivers a synchronous trap raised by the instruction at `pc`.
+    #[cold]
+    fn deliver<O: Observer>(&mut self, trap: Trap, pc: u64, obs: &mut O) {
+        let cause = trap.cause as u64;
+        obs.trap(&self.hart, cause, trap.tval, pc);
+        // The trapping instruction does not retire, but it took a cycle.
+        self.hart.cycle += 1;
+        self.hart.pc = self.hart.take_trap(cause, trap.tval, pc);
+    }
+
+    /// Decodes the block at virtual `pc` / physical `paddr`. `Ok(None)` means the first
+    /// instruction straddles a page boundary and must be fetched in two halves.
+    #[cold]
+    fn build_block(&mut self, pc: u64, paddr: u64) -> Result<Option<u32>, Trap> {
+        use crate::hart::trap::Exception;
+        if self.cache.arena.len() >= ARENA_LIMIT {
+            self.cache.clear();
+            self.bus.clear_code_marks();
+        }
+        let window = self
+            .bus
+            .fetch_window(paddr)
+            .ok_or(Trap::new(Exception::InstructionAccessFault, pc))?;
+        // Never decode past the end of the 4 KiB page: the next page may map elsewhere.
+        let page_left = (4096 - (paddr & 4095)) as usize;
+        let window = &window[..window.len().min(page_left)];
+        let start = self.cache.arena.len();
+        let mut off = 0usize;
+        while off + 2 <= window.len() {
+            let low = u16::from_le_bytes([window[off], window[off + 1]]);
+            let raw = if decode::insn_len(low) == 4 {
+                if off + 4 > window.len() {
+                    break; // straddles the page (or the end of memory)
+                }
+                u32::from_le_bytes([window[off], window[off + 1], window[off + 2], window[off + 3]])
+            } else {
+                low as u32
+            };
+            let insn = decode::decode(raw);
+            off += insn.len as usize;
+            self.cache.arena.push(insn);
+            if insn.ends_block() || self.cache.arena.len() - start >= MAX_BLOCK {
+                break;
+            }
+        }
+        let len = self.cache.arena.len() - start;
+        if len == 0 {
+            if window.len() >= 2 && page_left < 4 {
+                return Ok(None);
+            }
+            return Err(Trap::new(Exception::InstructionAccessFault, pc));
+        }
+        let id = self.cache.blocks.len() as u32;
+        self.cache.blocks.push(Block { start: start as u32, len: len as u32 });
+        self.cache.map.insert(paddr, id);
+        self.bus.mark_code(paddr);
+        Ok(Some(id))
+    }
+
+    /// Runs one 32-bit instruction whose halves lie in two pages: each half is translated
+    /// on its own, and a fault on the second reports the second page's address.
+    #[cold]
+    fn run_straddling<O: Observer>(&mut self, pc: u64, obs: &mut O) {
+        let low = match self.hart.fetch_parcel(&mut self.bus, pc) {
+            Ok(v) => v,
+            Err(t) => return self.deliver(t, pc, obs),
+        };
+        let high = match self.hart.fetch_parcel(&mut self.bus, pc.wrapping_add(2)) {
+            Ok(v) => v,
+            Err(t) => return self.deliver(t, pc, obs),
+        };
+        let insn = decode::decode(low as u32 | (high as u32) << 16);
+        if O::ACTIVE {
+            self.hart.commit = Default::default();
+        }
+        let privilege = self.hart.privilege;
+        match self.hart.execute(&insn, pc, &mut self.bus) {
+            Ok(step) => {
+                self.hart.instret += 1;
+                self.hart.cycle += 1;
+                obs.retire(&self.hart, privilege, pc, &insn);
+                self.hart.pc = match step {
+                    Step::Jump(t) => t,
+                    _ => pc.wrapping_add(4),
+                };
+            }
+            Err(t) => self.deliver(t, pc, obs),
+        }
+    }
+}

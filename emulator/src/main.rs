@@ -1,0 +1,183 @@
+//! The `sv39` command line: parses arguments, starts logging, runs the library, and maps the
+//! outcome to an exit status.
+//!
+//! Exit status: the guest's own (finisher or HTIF) when it powers off; 124 when it hangs
+//! (the `--max-instructions` budget ran out, or it waits for an interrupt that cannot come);
+//! 2 for bad arguments or input files; 1 for other host errors.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sv39::boot::{BootConfig, build_machine};
+use sv39::devices::UartInput;
+use sv39::machine::RunOutcome;
+use sv39::trace::CommitLog;
+
+/// Exit status for a guest that hung.
+const EXIT_HANG: u8 = 124;
+/// Exit status for bad input.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "sv39", version, about = "An emulated RISC-V machine for studying virtual memory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boot the machine: firmware, kernel and initrd, as on QEMU's `virt`.
+    Run(RunArgs),
+    /// Measure interpreter speed on built-in bare-metal loops (million instructions/s).
+    Bench {
+        /// Multiply each benchmark's length (1 = about 200 million instructions each).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Firmware image (ELF, or raw binary at 0x8000_0000), or `none` to start the hart at
+    /// the kernel's entry point in M-mode (how bare-metal test programs run).
+    #[arg(long, value_name = "PATH|none")]
+    bios: String,
+    /// Kernel or bare-metal program (ELF at its physical addresses, or raw binary at
+    /// 0x8020_0000, or 0x8000_0000 with `--bios none`).
+    #[arg(long, value_name = "PATH")]
+    kernel: Option<PathBuf>,
+    /// Initial ramdisk, announced in the device tree's /chosen node.
+    #[arg(long, value_name = "PATH")]
+    initrd: Option<PathBuf>,
+    /// Kernel command line (/chosen/bootargs).
+    #[arg(long, value_name = "ARGS")]
+    append: Option<String>,
+    /// RAM size: a number of MiB, or with a suffix K, M, G (e.g. 512M, 2G), as QEMU's -m.
+    #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "128M",
+          value_parser = parse_size)]
+    memory: u64,
+    /// Disk image for the virtio-blk device (not emulated yet: rejected).
+    #[arg(long, value_name = "PATH")]
+    disk: Option<PathBuf>,
+    /// Stop after this many instructions (exit status 124).
+    #[arg(long, value_name = "N")]
+    max_instructions: Option<u64>,
+    /// Write a commit log in Spike's --log-commits format to FILE.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+}
+
+/// Parses a memory size as QEMU's `-m` does: plain numbers are MiB.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("unknown size suffix '{c}' in '{s}' (use K, M, G or T)")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 20),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (examples: 128M, 2G, 512)"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&v| v >> shift == n)
+        .ok_or_else(|| format!("size '{s}' is too large"))
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => match run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("sv39: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+        Command::Bench { scale } => {
+            for r in sv39::bench::standard(scale) {
+                println!(
+                    "{:<12} {:>11} instructions in {:.3} s: {:>8.1} MIPS ({:?})",
+                    r.name,
+                    r.instructions,
+                    r.seconds,
+                    r.mips(),
+                    r.outcome
+                );
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(disk) = &args.disk {
+        anyhow::bail!(
+            "--disk {}: the virtio-blk device is not emulated yet; run without --disk",
+            disk.display()
+        );
+    }
+    let bios = match args.bios.as_str() {
+        "none" => None,
+        path => Some(PathBuf::from(path)),
+    };
+    let stdin = std::io::stdin();
+    let uart_input = if stdin.is_terminal() {
+        UartInput::Interactive
+    } else {
+        UartInput::Reader(Box::new(stdin))
+    };
+    let mut machine = build_machine(BootConfig {
+        bios,
+        kernel: args.kernel,
+        initrd: args.initrd,
+        append: args.append,
+        ram_size: args.memory,
+        uart_input,
+        uart_output: Box::new(std::io::stdout()),
+    })?;
+    let limit = args.max_instructions.unwrap_or(u64::MAX);
+    let outcome = match &args.trace {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create trace file {}", path.display()))?;
+            let mut log = CommitLog::new(std::io::BufWriter::new(file));
+            let outcome = machine.run_observed(limit, &mut log);
+            log.finish().with_context(|| format!("writing trace file {}", path.display()))?;
+            outcome
+        }
+        None => machine.run(limit),
+    };
+    Ok(match outcome {
+        RunOutcome::Exit(code) => ExitCode::from(code as u8),
+        RunOutcome::InstructionLimit => {
+            eprintln!(
+                "sv39: stopped after {} instructions (--max-instructions); pc = {:#x}",
+                machine.hart.instret, machine.hart.pc
+            );
+            ExitCode::from(EXIT_HANG)
+        }
+        RunOutcome::Deadlock => {
+            eprintln!(
+                "sv39: the hart waits (wfi at pc {:#x}) for an interrupt that can never arrive",
+                machine.hart.pc
+            );
+            ExitCode::from(EXIT_HANG)
+        }
+    })
+}
