@@ -104,7 +104,12 @@ pub fn run_program(name: &'static str, program: &[u8]) -> BenchResult {
     let start = Instant::now();
     let outcome = machine.run(u64::MAX);
     let seconds = start.elapsed().as_secs_f64();
-    BenchResult { name, instructions: machine.hart.instret, seconds, outcome }
+    BenchResult {
+        name,
+        instructions: machine.hart.instret,
+        seconds,
+        outcome,
+    }
 }
 
 /// The standard benchmark set, scaled by `scale` (1 = about 200 million instructions each).

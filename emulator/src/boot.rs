@@ -72,12 +72,28 @@ pub enum BootError {
 /// Loads the images, builds the device tree and boot ROM, and returns the machine at reset.
 pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     if !(MIN_RAM..=MAX_RAM).contains(&cfg.ram_size) {
-        return Err(BootError::RamSize { size: cfg.ram_size, min: MIN_RAM, max: MAX_RAM });
+        return Err(BootError::RamSize {
+            size: cfg.ram_size,
+            min: MIN_RAM,
+            max: MAX_RAM,
+        });
     }
     let ram_end = DRAM_BASE + cfg.ram_size;
-    let bios = cfg.bios.as_deref().map(|p| loader::load_image(p, DRAM_BASE)).transpose()?;
-    let kernel_base = if bios.is_some() { KERNEL_BASE } else { DRAM_BASE };
-    let kernel = cfg.kernel.as_deref().map(|p| loader::load_image(p, kernel_base)).transpose()?;
+    let bios = cfg
+        .bios
+        .as_deref()
+        .map(|p| loader::load_image(p, DRAM_BASE))
+        .transpose()?;
+    let kernel_base = if bios.is_some() {
+        KERNEL_BASE
+    } else {
+        DRAM_BASE
+    };
+    let kernel = cfg
+        .kernel
+        .as_deref()
+        .map(|p| loader::load_image(p, kernel_base))
+        .transpose()?;
     if bios.is_none() && kernel.is_none() {
         return Err(BootError::NothingToRun);
     }
@@ -92,8 +108,10 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     // QEMU puts the initrd halfway into small RAMs and at 128 MiB past the kernel otherwise.
     let mut initrd_span = None;
     if let Some(path) = &cfg.initrd {
-        let data = std::fs::read(path)
-            .map_err(|source| LoadError::Read { path: path.clone(), source })?;
+        let data = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.clone(),
+            source,
+        })?;
         let kernel_entry = kernel.as_ref().map_or(kernel_base, |k| k.entry);
         let start = kernel_entry + (cfg.ram_size / 2).min(128 << 20);
         let end = start + data.len() as u64;
@@ -108,7 +126,11 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
         let img = Image {
             path: path.clone(),
             entry: start,
-            segments: vec![Segment { paddr: start, data, zero_fill: 0 }],
+            segments: vec![Segment {
+                paddr: start,
+                data,
+                zero_fill: 0,
+            }],
             tohost: None,
             fromhost: None,
             is_elf: false,
@@ -129,7 +151,11 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     let fdt_image = Image {
         path: PathBuf::from("<device tree>"),
         entry: fdt_addr,
-        segments: vec![Segment { paddr: fdt_addr, data: dtb, zero_fill: 0 }],
+        segments: vec![Segment {
+            paddr: fdt_addr,
+            data: dtb,
+            zero_fill: 0,
+        }],
         tohost: None,
         fromhost: None,
         is_elf: false,
@@ -156,7 +182,10 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     }
     let uart = Uart::new(cfg.uart_input, cfg.uart_output);
     let mut bus = Bus::new(ram, BootRom::new(start_addr, fdt_addr), uart);
-    let htif_source = kernel.as_ref().filter(|k| k.tohost.is_some()).or(bios.as_ref());
+    let htif_source = kernel
+        .as_ref()
+        .filter(|k| k.tohost.is_some())
+        .or(bios.as_ref());
     if let Some(img) = htif_source
         && let Some(tohost) = img.tohost
     {

@@ -264,7 +264,9 @@ impl Bus {
     /// The next cycle at which a device may change interrupt state on its own
     /// (the timer reaching `mtimecmp`, or the next poll of interactive input).
     pub fn next_event_cycle(&self) -> u64 {
-        self.clint.next_timer_cycle().min(self.uart.next_poll_cycle(self.cycle))
+        self.clint
+            .next_timer_cycle()
+            .min(self.uart.next_poll_cycle(self.cycle))
     }
 }
 

@@ -8,8 +8,8 @@
 //! - [`devices`]: the QEMU `virt` devices (CLINT, PLIC, UART, finisher, HTIF);
 //! - [`machine`]: hart + bus + decoded-block cache, and the run loop.
 
-pub mod boot;
 pub mod bench;
+pub mod boot;
 pub mod bus;
 pub mod devices;
 pub mod fdt;

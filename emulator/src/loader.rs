@@ -111,15 +111,21 @@ const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 /// Reads `path`: an ELF is loaded by its program headers; any other file is a raw binary
 /// placed at `raw_base`.
 pub fn load_image(path: &Path, raw_base: u64) -> Result<Image, LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     if bytes.starts_with(ELF_MAGIC) {
         parse_elf(path, &bytes)
     } else {
         Ok(Image {
             path: path.to_owned(),
             entry: raw_base,
-            segments: vec![Segment { paddr: raw_base, data: bytes, zero_fill: 0 }],
+            segments: vec![Segment {
+                paddr: raw_base,
+                data: bytes,
+                zero_fill: 0,
+            }],
             tohost: None,
             fromhost: None,
             is_elf: false,
@@ -128,7 +134,10 @@ pub fn load_image(path: &Path, raw_base: u64) -> Result<Image, LoadError> {
 }
 
 fn parse_elf(path: &Path, bytes: &[u8]) -> Result<Image, LoadError> {
-    let bad = |reason: String| LoadError::BadElf { path: path.to_owned(), reason };
+    let bad = |reason: String| LoadError::BadElf {
+        path: path.to_owned(),
+        reason,
+    };
     // Check the identification bytes ourselves first, for precise messages.
     if bytes.len() < 20 {
         return Err(bad("truncated ELF header".into()));
@@ -165,12 +174,23 @@ fn parse_elf(path: &Path, bytes: &[u8]) -> Result<Image, LoadError> {
         let data = off
             .checked_add(len)
             .and_then(|end| bytes.get(off..end))
-            .ok_or_else(|| bad(format!("truncated: segment at {:#x} runs past the end of the file", ph.p_paddr)))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "truncated: segment at {:#x} runs past the end of the file",
+                    ph.p_paddr
+                ))
+            })?;
         if ph.p_filesz > ph.p_memsz {
-            return Err(bad(format!("segment at {:#x} has p_filesz > p_memsz", ph.p_paddr)));
+            return Err(bad(format!(
+                "segment at {:#x} has p_filesz > p_memsz",
+                ph.p_paddr
+            )));
         }
         if ph.p_paddr.checked_add(ph.p_memsz).is_none() {
-            return Err(bad(format!("segment at {:#x} wraps the address space", ph.p_paddr)));
+            return Err(bad(format!(
+                "segment at {:#x} wraps the address space",
+                ph.p_paddr
+            )));
         }
         segments.push(Segment {
             paddr: ph.p_paddr,

@@ -218,39 +218,43 @@ impl Machine {
         let hart = &mut self.hart;
         let bus = &mut self.bus;
         let mut pc = pc;
-        let mut fault = None;
+        // Counters advance in registers and are stored (never re-loaded) after each
+        // instruction, so CSR reads and MMIO inside the block see exact values without a
+        // memory dependency from one instruction to the next.
+        let (base_instret, base_cycle) = (hart.instret, hart.cycle);
+        let mut retired = 0u64;
+        let mut trapped = false;
         for insn in insns {
             if O::ACTIVE {
                 hart.commit = Default::default();
             }
             let privilege = hart.privilege;
-            match hart.execute(insn, pc, bus) {
-                Ok(step) => {
-                    hart.instret += 1;
-                    hart.cycle += 1;
-                    if O::ACTIVE {
-                        obs.retire(hart, privilege, pc, insn);
-                    }
-                    match step {
-                        Step::Next => pc = pc.wrapping_add(insn.len as u64),
-                        Step::Jump(target) => {
-                            pc = target;
-                            break;
-                        }
-                        Step::Sync => {
-                            pc = pc.wrapping_add(insn.len as u64);
-                            break;
-                        }
-                    }
+            let step = hart.execute(insn, pc, bus);
+            if step == Step::Trap {
+                trapped = true;
+                break;
+            }
+            retired += 1;
+            hart.instret = base_instret + retired;
+            hart.cycle = base_cycle + retired;
+            if O::ACTIVE {
+                obs.retire(hart, privilege, pc, insn);
+            }
+            match step {
+                Step::Next => pc = pc.wrapping_add(insn.len as u64),
+                Step::Jump => {
+                    pc = hart.next_pc;
+                    break;
                 }
-                Err(trap) => {
-                    fault = Some(trap);
+                _ => {
+                    pc = pc.wrapping_add(insn.len as u64);
                     break;
                 }
             }
         }
         self.hart.pc = pc;
-        if let Some(trap) = fault {
+        if trapped {
+            let trap = self.hart.trap;
             self.deliver(trap, pc, obs);
         }
     }
@@ -289,7 +293,12 @@ impl Machine {
                 if off + 4 > window.len() {
                     break; // straddles the page (or the end of memory)
                 }
-                u32::from_le_bytes([window[off], window[off + 1], window[off + 2], window[off + 3]])
+                u32::from_le_bytes([
+                    window[off],
+                    window[off + 1],
+                    window[off + 2],
+                    window[off + 3],
+                ])
             } else {
                 low as u32
             };
@@ -308,7 +317,10 @@ impl Machine {
             return Err(Trap::new(Exception::InstructionAccessFault, pc));
         }
         let id = self.cache.blocks.len() as u32;
-        self.cache.blocks.push(Block { start: start as u32, len: len as u32 });
+        self.cache.blocks.push(Block {
+            start: start as u32,
+            len: len as u32,
+        });
         self.cache.map.insert(paddr, id);
         self.bus.mark_code(paddr);
         Ok(Some(id))
@@ -332,16 +344,19 @@ impl Machine {
         }
         let privilege = self.hart.privilege;
         match self.hart.execute(&insn, pc, &mut self.bus) {
-            Ok(step) => {
+            Step::Trap => {
+                let trap = self.hart.trap;
+                self.deliver(trap, pc, obs);
+            }
+            step => {
                 self.hart.instret += 1;
                 self.hart.cycle += 1;
                 obs.retire(&self.hart, privilege, pc, &insn);
                 self.hart.pc = match step {
-                    Step::Jump(t) => t,
+                    Step::Jump => self.hart.next_pc,
                     _ => pc.wrapping_add(4),
                 };
             }
-            Err(t) => self.deliver(t, pc, obs),
         }
     }
 }

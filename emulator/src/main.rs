@@ -22,7 +22,11 @@ const EXIT_HANG: u8 = 124;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "sv39", version, about = "An emulated RISC-V machine for studying virtual memory")]
+#[command(
+    name = "sv39",
+    version,
+    about = "An emulated RISC-V machine for studying virtual memory"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +78,10 @@ struct RunArgs {
 /// Parses a memory size as QEMU's `-m` does: plain numbers are MiB.
 fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (digits, shift) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => {
             let shift = match c.to_ascii_uppercase() {
@@ -82,7 +89,11 @@ fn parse_size(s: &str) -> Result<u64, String> {
                 'M' => 20,
                 'G' => 30,
                 'T' => 40,
-                _ => return Err(format!("unknown size suffix '{c}' in '{s}' (use K, M, G or T)")),
+                _ => {
+                    return Err(format!(
+                        "unknown size suffix '{c}' in '{s}' (use K, M, G or T)"
+                    ));
+                }
             };
             (&t[..i], shift)
         }
@@ -158,7 +169,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot create trace file {}", path.display()))?;
             let mut log = CommitLog::new(std::io::BufWriter::new(file));
             let outcome = machine.run_observed(limit, &mut log);
-            log.finish().with_context(|| format!("writing trace file {}", path.display()))?;
+            log.finish()
+                .with_context(|| format!("writing trace file {}", path.display()))?;
             outcome
         }
         None => machine.run(limit),

@@ -41,7 +41,11 @@ impl Ram {
         })?;
         let bytes = MmapMut::map_anon(len).map_err(|source| RamError::Map { size, source })?;
         let pages = len.div_ceil(4096);
-        Ok(Self { base, bytes, page_flags: vec![0; pages] })
+        Ok(Self {
+            base,
+            bytes,
+            page_flags: vec![0; pages],
+        })
     }
 
     /// Physical base address.

@@ -56,9 +56,9 @@ fn dest(insn: &Insn) -> Dest {
         | FenceI | Ecall | Ebreak | Mret | Sret | Wfi | SfenceVma => Dest::None,
         Flw | Fld | FmaddS | FmsubS | FnmsubS | FnmaddS | FaddS | FsubS | FmulS | FdivS
         | FsqrtS | FsgnjS | FsgnjnS | FsgnjxS | FminS | FmaxS | FcvtSW | FcvtSWu | FcvtSL
-        | FcvtSLu | FmvWX | FmaddD | FmsubD | FnmsubD | FnmaddD | FaddD | FsubD | FmulD
-        | FdivD | FsqrtD | FsgnjD | FsgnjnD | FsgnjxD | FminD | FmaxD | FcvtSD | FcvtDS
-        | FcvtDW | FcvtDWu | FcvtDL | FcvtDLu | FmvDX => Dest::F(insn.rd),
+        | FcvtSLu | FmvWX | FmaddD | FmsubD | FnmsubD | FnmaddD | FaddD | FsubD | FmulD | FdivD
+        | FsqrtD | FsgnjD | FsgnjnD | FsgnjxD | FminD | FmaxD | FcvtSD | FcvtDS | FcvtDW
+        | FcvtDWu | FcvtDL | FcvtDLu | FmvDX => Dest::F(insn.rd),
         _ if insn.rd == ZERO_SINK => Dest::None,
         _ => Dest::X(insn.rd),
     }
@@ -126,7 +126,13 @@ impl<W: Write> CommitLog<W> {
         self.out.flush()
     }
 
-    fn line(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) -> std::io::Result<()> {
+    fn line(
+        &mut self,
+        hart: &Hart,
+        privilege: Privilege,
+        pc: u64,
+        insn: &Insn,
+    ) -> std::io::Result<()> {
         let o = &mut self.out;
         write!(o, "core   0: {} 0x{pc:016x} ", privilege as u8)?;
         if insn.len == 2 {

@@ -5,8 +5,8 @@
 //! the lowest privilege that may access it. A violation is an illegal-instruction trap. WARL
 //! fields are legalised on write; where the spec leaves the choice, we follow QEMU and say so.
 
-use super::trap::{Privilege, Trap};
 use super::Hart;
+use super::trap::{Privilege, Trap};
 use crate::bus::Bus;
 
 /// `mstatus.SIE`.
@@ -462,8 +462,7 @@ impl Hart {
             0x3b0..=0x3bf => {
                 let i = (csr - PMPADDR0) as usize;
                 let locked = c.pmpcfg[i] & 0x80 != 0
-                    || (i + 1 < PMP_ENTRIES
-                        && c.pmpcfg[i + 1] & 0x98 == 0x88); // next entry locked TOR
+                    || (i + 1 < PMP_ENTRIES && c.pmpcfg[i + 1] & 0x98 == 0x88); // next entry locked TOR
                 if !locked {
                     c.pmpaddr[i] = value & ((1 << 54) - 1);
                 }

@@ -19,39 +19,172 @@ pub const ZERO_SINK: u8 = 32;
 pub enum Op {
     Illegal,
     // RV64I
-    Lui, Auipc, Jal, Jalr,
-    Beq, Bne, Blt, Bge, Bltu, Bgeu,
-    Lb, Lh, Lw, Ld, Lbu, Lhu, Lwu,
-    Sb, Sh, Sw, Sd,
-    Addi, Slti, Sltiu, Xori, Ori, Andi, Slli, Srli, Srai,
-    Add, Sub, Sll, Slt, Sltu, Xor, Srl, Sra, Or, And,
-    Addiw, Slliw, Srliw, Sraiw, Addw, Subw, Sllw, Srlw, Sraw,
-    Fence, FenceI, Ecall, Ebreak,
+    Lui,
+    Auipc,
+    Jal,
+    Jalr,
+    Beq,
+    Bne,
+    Blt,
+    Bge,
+    Bltu,
+    Bgeu,
+    Lb,
+    Lh,
+    Lw,
+    Ld,
+    Lbu,
+    Lhu,
+    Lwu,
+    Sb,
+    Sh,
+    Sw,
+    Sd,
+    Addi,
+    Slti,
+    Sltiu,
+    Xori,
+    Ori,
+    Andi,
+    Slli,
+    Srli,
+    Srai,
+    Add,
+    Sub,
+    Sll,
+    Slt,
+    Sltu,
+    Xor,
+    Srl,
+    Sra,
+    Or,
+    And,
+    Addiw,
+    Slliw,
+    Srliw,
+    Sraiw,
+    Addw,
+    Subw,
+    Sllw,
+    Srlw,
+    Sraw,
+    Fence,
+    FenceI,
+    Ecall,
+    Ebreak,
     // Privileged
-    Mret, Sret, Wfi, SfenceVma,
+    Mret,
+    Sret,
+    Wfi,
+    SfenceVma,
     // Zicsr
-    Csrrw, Csrrs, Csrrc, Csrrwi, Csrrsi, Csrrci,
+    Csrrw,
+    Csrrs,
+    Csrrc,
+    Csrrwi,
+    Csrrsi,
+    Csrrci,
     // M
-    Mul, Mulh, Mulhsu, Mulhu, Div, Divu, Rem, Remu,
-    Mulw, Divw, Divuw, Remw, Remuw,
+    Mul,
+    Mulh,
+    Mulhsu,
+    Mulhu,
+    Div,
+    Divu,
+    Rem,
+    Remu,
+    Mulw,
+    Divw,
+    Divuw,
+    Remw,
+    Remuw,
     // A
-    LrW, ScW, AmoswapW, AmoaddW, AmoxorW, AmoandW, AmoorW, AmominW, AmomaxW, AmominuW, AmomaxuW,
-    LrD, ScD, AmoswapD, AmoaddD, AmoxorD, AmoandD, AmoorD, AmominD, AmomaxD, AmominuD, AmomaxuD,
+    LrW,
+    ScW,
+    AmoswapW,
+    AmoaddW,
+    AmoxorW,
+    AmoandW,
+    AmoorW,
+    AmominW,
+    AmomaxW,
+    AmominuW,
+    AmomaxuW,
+    LrD,
+    ScD,
+    AmoswapD,
+    AmoaddD,
+    AmoxorD,
+    AmoandD,
+    AmoorD,
+    AmominD,
+    AmomaxD,
+    AmominuD,
+    AmomaxuD,
     // F
-    Flw, Fsw,
-    FmaddS, FmsubS, FnmsubS, FnmaddS,
-    FaddS, FsubS, FmulS, FdivS, FsqrtS,
-    FsgnjS, FsgnjnS, FsgnjxS, FminS, FmaxS,
-    FcvtWS, FcvtWuS, FcvtLS, FcvtLuS, FcvtSW, FcvtSWu, FcvtSL, FcvtSLu,
-    FmvXW, FmvWX, FeqS, FltS, FleS, FclassS,
+    Flw,
+    Fsw,
+    FmaddS,
+    FmsubS,
+    FnmsubS,
+    FnmaddS,
+    FaddS,
+    FsubS,
+    FmulS,
+    FdivS,
+    FsqrtS,
+    FsgnjS,
+    FsgnjnS,
+    FsgnjxS,
+    FminS,
+    FmaxS,
+    FcvtWS,
+    FcvtWuS,
+    FcvtLS,
+    FcvtLuS,
+    FcvtSW,
+    FcvtSWu,
+    FcvtSL,
+    FcvtSLu,
+    FmvXW,
+    FmvWX,
+    FeqS,
+    FltS,
+    FleS,
+    FclassS,
     // D
-    Fld, Fsd,
-    FmaddD, FmsubD, FnmsubD, FnmaddD,
-    FaddD, FsubD, FmulD, FdivD, FsqrtD,
-    FsgnjD, FsgnjnD, FsgnjxD, FminD, FmaxD,
-    FcvtSD, FcvtDS,
-    FcvtWD, FcvtWuD, FcvtLD, FcvtLuD, FcvtDW, FcvtDWu, FcvtDL, FcvtDLu,
-    FmvXD, FmvDX, FeqD, FltD, FleD, FclassD,
+    Fld,
+    Fsd,
+    FmaddD,
+    FmsubD,
+    FnmsubD,
+    FnmaddD,
+    FaddD,
+    FsubD,
+    FmulD,
+    FdivD,
+    FsqrtD,
+    FsgnjD,
+    FsgnjnD,
+    FsgnjxD,
+    FminD,
+    FmaxD,
+    FcvtSD,
+    FcvtDS,
+    FcvtWD,
+    FcvtWuD,
+    FcvtLD,
+    FcvtLuD,
+    FcvtDW,
+    FcvtDWu,
+    FcvtDL,
+    FcvtDLu,
+    FmvXD,
+    FmvDX,
+    FeqD,
+    FltD,
+    FleD,
+    FclassD,
 }
 
 /// One decoded instruction.
@@ -80,7 +213,17 @@ pub struct Insn {
 impl Insn {
     /// An illegal instruction with its bits (for `mtval`).
     pub const fn illegal(raw: u32, len: u8) -> Self {
-        Self { op: Op::Illegal, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, len, imm: 0, raw }
+        Self {
+            op: Op::Illegal,
+            rd: 0,
+            rs1: 0,
+            rs2: 0,
+            rs3: 0,
+            rm: 0,
+            len,
+            imm: 0,
+            raw,
+        }
     }
 
     /// Whether the instruction's integer destination was `x0`.
@@ -146,11 +289,25 @@ fn xd(r: u32) -> u8 {
 
 /// Decodes one instruction from its bits (`raw`'s low 16 bits only, for a compressed one).
 pub fn decode(raw: u32) -> Insn {
-    if raw & 3 != 3 { decode_compressed(raw as u16) } else { decode32(raw) }
+    if raw & 3 != 3 {
+        decode_compressed(raw as u16)
+    } else {
+        decode32(raw)
+    }
 }
 
 fn insn(op: Op, rd: u8, rs1: u32, rs2: u32, imm: i32, raw: u32) -> Insn {
-    Insn { op, rd, rs1: rs1 as u8, rs2: rs2 as u8, rs3: 0, rm: 0, len: 4, imm, raw }
+    Insn {
+        op,
+        rd,
+        rs1: rs1 as u8,
+        rs2: rs2 as u8,
+        rs3: 0,
+        rm: 0,
+        len: 4,
+        imm,
+        raw,
+    }
 }
 
 fn decode32(raw: u32) -> Insn {
@@ -302,7 +459,11 @@ fn decode32(raw: u32) -> Insn {
                 (0x4f, 1) => FnmaddD,
                 _ => return ill,
             };
-            Insn { rs3: bits(raw, 31, 27) as u8, rm: funct3 as u8, ..insn(op, rd as u8, rs1, rs2, 0, raw) }
+            Insn {
+                rs3: bits(raw, 31, 27) as u8,
+                rm: funct3 as u8,
+                ..insn(op, rd as u8, rs1, rs2, 0, raw)
+            }
         }
         0x53 => decode_fp_op(raw, rd, funct3, rs1, rs2, funct7),
         _ => ill,
@@ -390,8 +551,14 @@ fn decode_fp_mem(
 fn decode_fp_op(raw: u32, rd: u32, funct3: u32, rs1: u32, rs2: u32, funct7: u32) -> Insn {
     use Op::*;
     // Destinations that are integer registers go through `xd`, float ones stay as they are.
-    let f = |op| Insn { rm: funct3 as u8, ..insn(op, rd as u8, rs1, rs2, 0, raw) };
-    let x = |op| Insn { rm: funct3 as u8, ..insn(op, xd(rd), rs1, rs2, 0, raw) };
+    let f = |op| Insn {
+        rm: funct3 as u8,
+        ..insn(op, rd as u8, rs1, rs2, 0, raw)
+    };
+    let x = |op| Insn {
+        rm: funct3 as u8,
+        ..insn(op, xd(rd), rs1, rs2, 0, raw)
+    };
     let ill = Insn::illegal(raw, 4);
     match funct7 {
         0x00 => f(FaddS),
@@ -479,7 +646,17 @@ fn decode_fp_op(raw: u32, rd: u32, funct3: u32, rs1: u32, rs2: u32, funct7: u32)
 }
 
 fn c(op: Op, rd: u8, rs1: u32, rs2: u32, imm: i32, raw: u16) -> Insn {
-    Insn { op, rd, rs1: rs1 as u8, rs2: rs2 as u8, rs3: 0, rm: 0, len: 2, imm, raw: raw as u32 }
+    Insn {
+        op,
+        rd,
+        rs1: rs1 as u8,
+        rs2: rs2 as u8,
+        rs3: 0,
+        rm: 0,
+        len: 2,
+        imm,
+        raw: raw as u32,
+    }
 }
 
 /// Expands a compressed instruction (unprivileged spec chapter 16, RV64C).
@@ -496,8 +673,7 @@ fn decode_compressed(raw16: u16) -> Insn {
     let rs2_full = bits(x, 6, 2);
     let imm6 = sext((bits(x, 12, 12) << 5) | bits(x, 6, 2), 6);
     let uimm_d = ((bits(x, 12, 10) << 3) | (bits(x, 6, 5) << 6)) as i32; // C.LD/C.SD/C.FLD/C.FSD
-    let uimm_w =
-        ((bits(x, 12, 10) << 3) | (bits(x, 6, 6) << 2) | (bits(x, 5, 5) << 6)) as i32; // C.LW/C.SW
+    let uimm_w = ((bits(x, 12, 10) << 3) | (bits(x, 6, 6) << 2) | (bits(x, 5, 5) << 6)) as i32; // C.LW/C.SW
     match (quadrant, funct3) {
         (0, 0) => {
             let nzuimm = (bits(x, 12, 11) << 4)

@@ -4,22 +4,39 @@
 //! This is the hot path: one `match` over [`Op`], no allocation, no dynamic dispatch. Faults
 //! come back as `Err(Trap)` for the run loop to deliver.
 
+use super::Hart;
 use super::csr::{MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
 use super::decode::{Insn, Op};
 use super::trap::{Exception, Privilege, Trap};
-use super::Hart;
 use crate::bus::Bus;
 
-/// What the run loop does after an instruction that did not trap.
+/// What the run loop does after an instruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// Fall through to the next instruction of the block.
     Next,
-    /// Continue at this address (a taken branch, jump or xRET); ends the block.
-    Jump(u64),
+    /// Continue at [`Hart::next_pc`] (a taken branch, jump or xRET); ends the block.
+    Jump,
     /// Continue with the next instruction, but leave the block first: the instruction had a
     /// side effect (code modified, device state changed, `wfi`) the loop must look at.
     Sync,
+    /// The instruction trapped; the trap is in [`Hart::trap`]. It did not retire.
+    Trap,
+}
+
+/// Unwraps a `Result<T, Trap>` inside `execute`: a trap is parked in `hart.trap` and the
+/// instruction returns [`Step::Trap`]. This keeps `execute`'s return value one byte wide, so
+/// the hot loop never passes a large `Result` through memory.
+macro_rules! tri {
+    ($hart:ident, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(trap) => {
+                $hart.trap = trap;
+                return Step::Trap;
+            }
+        }
+    };
 }
 
 #[inline(always)]
@@ -28,46 +45,66 @@ fn sext32(v: u64) -> u64 {
 }
 
 impl Hart {
-    /// Executes `insn` at `pc`.
+    /// Executes `insn` at `pc`. A trap is left in [`Hart::trap`] and reported as
+    /// [`Step::Trap`]; a jump target in [`Hart::next_pc`].
     #[inline(always)]
-    pub fn execute(&mut self, insn: &Insn, pc: u64, bus: &mut Bus) -> Result<Step, Trap> {
+    pub fn execute(&mut self, insn: &Insn, pc: u64, bus: &mut Bus) -> Step {
         use Op::*;
-        let rs1 = self.x[insn.rs1 as usize];
-        let rs2 = self.x[insn.rs2 as usize];
+        // Register indices are masked to the array size: the decoder never produces more
+        // than 32, and the mask spares a bounds check on every access.
+        let rs1 = self.x[insn.rs1 as usize & 63];
+        let rs2 = self.x[insn.rs2 as usize & 63];
         let imm = insn.imm as i64 as u64;
-        let rd = insn.rd as usize;
+        let rd = insn.rd as usize & 63;
         match insn.op {
             Lui => self.x[rd] = imm,
             Auipc => self.x[rd] = pc.wrapping_add(imm),
             Jal => {
                 self.x[rd] = pc.wrapping_add(insn.len as u64);
-                return Ok(Step::Jump(pc.wrapping_add(imm)));
+                return self.jump(pc.wrapping_add(imm));
             }
             Jalr => {
                 let target = rs1.wrapping_add(imm) & !1;
                 self.x[rd] = pc.wrapping_add(insn.len as u64);
-                return Ok(Step::Jump(target));
+                return self.jump(target);
             }
-            Beq => return Ok(branch(rs1 == rs2, pc, imm)),
-            Bne => return Ok(branch(rs1 != rs2, pc, imm)),
-            Blt => return Ok(branch((rs1 as i64) < (rs2 as i64), pc, imm)),
-            Bge => return Ok(branch((rs1 as i64) >= (rs2 as i64), pc, imm)),
-            Bltu => return Ok(branch(rs1 < rs2, pc, imm)),
-            Bgeu => return Ok(branch(rs1 >= rs2, pc, imm)),
-            Lb => self.x[rd] = i8::from_le_bytes(self.load::<1>(bus, rs1.wrapping_add(imm))?) as u64,
+            Beq => return self.branch(rs1 == rs2, pc, imm),
+            Bne => return self.branch(rs1 != rs2, pc, imm),
+            Blt => return self.branch((rs1 as i64) < (rs2 as i64), pc, imm),
+            Bge => return self.branch((rs1 as i64) >= (rs2 as i64), pc, imm),
+            Bltu => return self.branch(rs1 < rs2, pc, imm),
+            Bgeu => return self.branch(rs1 >= rs2, pc, imm),
+            Lb => {
+                self.x[rd] =
+                    i8::from_le_bytes(tri!(self, self.load::<1>(bus, rs1.wrapping_add(imm)))) as u64
+            }
             Lh => {
-                self.x[rd] = i16::from_le_bytes(self.load::<2>(bus, rs1.wrapping_add(imm))?) as u64
+                self.x[rd] =
+                    i16::from_le_bytes(tri!(self, self.load::<2>(bus, rs1.wrapping_add(imm))))
+                        as u64
             }
             Lw => {
-                self.x[rd] = i32::from_le_bytes(self.load::<4>(bus, rs1.wrapping_add(imm))?) as u64
+                self.x[rd] =
+                    i32::from_le_bytes(tri!(self, self.load::<4>(bus, rs1.wrapping_add(imm))))
+                        as u64
             }
-            Ld => self.x[rd] = u64::from_le_bytes(self.load::<8>(bus, rs1.wrapping_add(imm))?),
-            Lbu => self.x[rd] = u8::from_le_bytes(self.load::<1>(bus, rs1.wrapping_add(imm))?) as u64,
+            Ld => {
+                self.x[rd] =
+                    u64::from_le_bytes(tri!(self, self.load::<8>(bus, rs1.wrapping_add(imm))))
+            }
+            Lbu => {
+                self.x[rd] =
+                    u8::from_le_bytes(tri!(self, self.load::<1>(bus, rs1.wrapping_add(imm)))) as u64
+            }
             Lhu => {
-                self.x[rd] = u16::from_le_bytes(self.load::<2>(bus, rs1.wrapping_add(imm))?) as u64
+                self.x[rd] =
+                    u16::from_le_bytes(tri!(self, self.load::<2>(bus, rs1.wrapping_add(imm))))
+                        as u64
             }
             Lwu => {
-                self.x[rd] = u32::from_le_bytes(self.load::<4>(bus, rs1.wrapping_add(imm))?) as u64
+                self.x[rd] =
+                    u32::from_le_bytes(tri!(self, self.load::<4>(bus, rs1.wrapping_add(imm))))
+                        as u64
             }
             Sb => return self.store_step(bus, rs1.wrapping_add(imm), (rs2 as u8).to_le_bytes()),
             Sh => return self.store_step(bus, rs1.wrapping_add(imm), (rs2 as u16).to_le_bytes()),
@@ -110,12 +147,16 @@ impl Hart {
             Rem => self.x[rd] = rem_signed(rs1 as i64, rs2 as i64) as u64,
             Remu => self.x[rd] = rs1.checked_rem(rs2).unwrap_or(rs1),
             Mulw => self.x[rd] = sext32(rs1.wrapping_mul(rs2)),
-            Divw => self.x[rd] = div_signed(rs1 as i32 as i64, rs2 as i32 as i64) as i32 as i64 as u64,
+            Divw => {
+                self.x[rd] = div_signed(rs1 as i32 as i64, rs2 as i32 as i64) as i32 as i64 as u64
+            }
             Divuw => {
                 let (a, b) = (rs1 as u32, rs2 as u32);
                 self.x[rd] = sext32(a.checked_div(b).unwrap_or(u32::MAX) as u64)
             }
-            Remw => self.x[rd] = rem_signed(rs1 as i32 as i64, rs2 as i32 as i64) as i32 as i64 as u64,
+            Remw => {
+                self.x[rd] = rem_signed(rs1 as i32 as i64, rs2 as i32 as i64) as i32 as i64 as u64
+            }
             Remuw => {
                 let (a, b) = (rs1 as u32, rs2 as u32);
                 self.x[rd] = sext32(a.checked_rem(b).unwrap_or(a) as u64)
@@ -124,7 +165,7 @@ impl Hart {
             FenceI => {
                 // Drop every decoded block: the run loop flushes before the next fetch.
                 bus.code_written = true;
-                return Ok(Step::Sync);
+                return Step::Sync;
             }
             Ecall => {
                 let cause = match self.privilege {
@@ -132,23 +173,25 @@ impl Hart {
                     Privilege::Supervisor => Exception::EcallFromS,
                     Privilege::Machine => Exception::EcallFromM,
                 };
-                return Err(Trap::new(cause, 0));
+                return self.raise(Trap::new(cause, 0));
             }
-            Ebreak => return Err(Trap::new(Exception::Breakpoint, pc)),
+            Ebreak => return self.raise(Trap::new(Exception::Breakpoint, pc)),
             Mret => {
                 if self.privilege != Privilege::Machine {
-                    return Err(Trap::illegal(insn.raw));
+                    return self.raise(Trap::illegal(insn.raw));
                 }
-                return Ok(Step::Jump(self.mret()));
+                let target = self.mret();
+                return self.jump(target);
             }
             Sret => {
                 let tsr = self.csr.mstatus & MSTATUS_TSR != 0;
                 if self.privilege == Privilege::User
                     || (self.privilege == Privilege::Supervisor && tsr)
                 {
-                    return Err(Trap::illegal(insn.raw));
+                    return self.raise(Trap::illegal(insn.raw));
                 }
-                return Ok(Step::Jump(self.sret()));
+                let target = self.sret();
+                return self.jump(target);
             }
             Wfi => {
                 // QEMU's choice, which the spec allows: wfi in U-mode is always illegal, in
@@ -157,34 +200,46 @@ impl Hart {
                 if self.privilege == Privilege::User
                     || (self.privilege == Privilege::Supervisor && tw)
                 {
-                    return Err(Trap::illegal(insn.raw));
+                    return self.raise(Trap::illegal(insn.raw));
                 }
                 self.waiting = true;
-                return Ok(Step::Sync);
+                return Step::Sync;
             }
             SfenceVma => {
                 if self.privilege == Privilege::User
                     || (self.privilege == Privilege::Supervisor
                         && self.csr.mstatus & MSTATUS_TVM != 0)
                 {
-                    return Err(Trap::illegal(insn.raw));
+                    return self.raise(Trap::illegal(insn.raw));
                 }
-                return Ok(Step::Sync);
+                return Step::Sync;
             }
             Csrrw | Csrrwi => {
                 let csr = insn.imm as u16;
-                let value = if insn.op == Csrrw { rs1 } else { insn.rs1 as u64 };
+                let value = if insn.op == Csrrw {
+                    rs1
+                } else {
+                    insn.rs1 as u64
+                };
                 // With rd = x0 the CSR is not read, so read side effects do not happen.
-                let old = if insn.rd_is_x0() { 0 } else { self.csr_read(csr, insn.raw, bus)? };
-                self.csr_write(csr, value, insn.raw)?;
+                let old = if insn.rd_is_x0() {
+                    0
+                } else {
+                    tri!(self, self.csr_read(csr, insn.raw, bus))
+                };
+                tri!(self, self.csr_write(csr, value, insn.raw));
                 self.x[rd] = old;
                 self.trace_csr(csr, bus);
-                return Ok(Step::Sync);
+                return Step::Sync;
             }
             Csrrs | Csrrc | Csrrsi | Csrrci => {
                 let csr = insn.imm as u16;
-                let old = self.csr_read(csr, insn.raw, bus)?;
-                let operand = if matches!(insn.op, Csrrs | Csrrc) { rs1 } else { insn.rs1 as u64 };
+                let old = tri!(self, self.csr_read(csr, insn.raw, bus));
+                let operand = if matches!(insn.op, Csrrs | Csrrc) {
+                    rs1
+                } else {
+                    insn.rs1 as u64
+                };
                 // With rs1 = x0 (or uimm = 0) the CSR is not written, so no write checks apply.
                 if insn.rs1 != 0 {
                     let new = if matches!(insn.op, Csrrs | Csrrsi) {
@@ -192,80 +247,100 @@ impl Hart {
                     } else {
                         old & !operand
                     };
-                    self.csr_write(csr, new, insn.raw)?;
+                    tri!(self, self.csr_write(csr, new, insn.raw));
                     self.trace_csr(csr, bus);
                 }
                 self.x[rd] = old;
-                return Ok(Step::Sync);
+                return Step::Sync;
             }
             LrW | LrD => {
                 let size = if insn.op == LrW { 4 } else { 8 };
-                self.check_atomic_alignment(rs1, size, true)?;
+                tri!(self, self.check_atomic_alignment(rs1, size, true));
                 self.x[rd] = if size == 4 {
-                    i32::from_le_bytes(self.load::<4>(bus, rs1)?) as i64 as u64
+                    i32::from_le_bytes(tri!(self, self.load::<4>(bus, rs1))) as i64 as u64
                 } else {
-                    u64::from_le_bytes(self.load::<8>(bus, rs1)?)
+                    u64::from_le_bytes(tri!(self, self.load::<8>(bus, rs1)))
                 };
                 self.reservation =
-                    self.translate(rs1, super::memory::Access::Load)? & !7;
+                    tri!(self, self.translate(rs1, super::memory::Access::Load)) & !7;
             }
             ScW | ScD => {
                 let size = if insn.op == ScW { 4 } else { 8 };
-                self.check_atomic_alignment(rs1, size, false)?;
-                let paddr = self.translate(rs1, super::memory::Access::Store)?;
+                tri!(self, self.check_atomic_alignment(rs1, size, false));
+                let paddr = tri!(self, self.translate(rs1, super::memory::Access::Store));
                 let reserved = self.reservation == paddr & !7;
                 self.reservation = u64::MAX;
                 if !reserved {
                     self.x[rd] = 1;
-                    return Ok(Step::Next);
+                    return Step::Next;
                 }
                 let sync = if size == 4 {
-                    self.store::<4>(bus, rs1, (rs2 as u32).to_le_bytes())?
+                    tri!(self, self.store::<4>(bus, rs1, (rs2 as u32).to_le_bytes()))
                 } else {
-                    self.store::<8>(bus, rs1, rs2.to_le_bytes())?
+                    tri!(self, self.store::<8>(bus, rs1, rs2.to_le_bytes()))
                 };
                 self.x[rd] = 0;
-                return Ok(if sync { Step::Sync } else { Step::Next });
+                return if sync { Step::Sync } else { Step::Next };
             }
             AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW | AmominuW
             | AmomaxuW => return self.amo_w(insn, bus, rs1, rs2),
             AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD | AmominuD
             | AmomaxuD => return self.amo_d(insn, bus, rs1, rs2),
             Flw | Fld | Fsw | Fsd => return self.fp_memory(insn, bus, rs1.wrapping_add(imm)),
-            Illegal => return Err(Trap::illegal(insn.raw)),
+            Illegal => return self.raise(Trap::illegal(insn.raw)),
             _ => {
                 if !self.csr.fp_enabled() {
-                    return Err(Trap::illegal(insn.raw));
+                    return self.raise(Trap::illegal(insn.raw));
                 }
-                self.exec_fp(insn)?;
+                tri!(self, self.exec_fp(insn));
             }
         }
-        Ok(Step::Next)
+        Step::Next
     }
 
     #[inline(always)]
-    fn store_step<const N: usize>(
-        &mut self,
-        bus: &mut Bus,
-        vaddr: u64,
-        data: [u8; N],
-    ) -> Result<Step, Trap> {
-        if self.store::<N>(bus, vaddr, data)? { Ok(Step::Sync) } else { Ok(Step::Next) }
+    fn jump(&mut self, target: u64) -> Step {
+        self.next_pc = target;
+        Step::Jump
     }
 
-    fn fp_memory(&mut self, insn: &Insn, bus: &mut Bus, addr: u64) -> Result<Step, Trap> {
+    #[inline(always)]
+    fn branch(&mut self, taken: bool, pc: u64, imm: u64) -> Step {
+        if taken {
+            self.jump(pc.wrapping_add(imm))
+        } else {
+            Step::Next
+        }
+    }
+
+    #[cold]
+    fn raise(&mut self, trap: Trap) -> Step {
+        self.trap = trap;
+        Step::Trap
+    }
+
+    #[inline(always)]
+    fn store_step<const N: usize>(&mut self, bus: &mut Bus, vaddr: u64, data: [u8; N]) -> Step {
+        if tri!(self, self.store::<N>(bus, vaddr, data)) {
+            Step::Sync
+        } else {
+            Step::Next
+        }
+    }
+
+    fn fp_memory(&mut self, insn: &Insn, bus: &mut Bus, addr: u64) -> Step {
         if !self.csr.fp_enabled() {
-            return Err(Trap::illegal(insn.raw));
+            return self.raise(Trap::illegal(insn.raw));
         }
         let rd = insn.rd as usize;
         match insn.op {
             Op::Flw => {
-                let v = u32::from_le_bytes(self.load::<4>(bus, addr)?);
+                let v = u32::from_le_bytes(tri!(self, self.load::<4>(bus, addr)));
                 self.f[rd] = super::float::nan_box(v);
                 self.csr.set_fs_dirty();
             }
             Op::Fld => {
-                self.f[rd] = u64::from_le_bytes(self.load::<8>(bus, addr)?);
+                self.f[rd] = u64::from_le_bytes(tri!(self, self.load::<8>(bus, addr)));
                 self.csr.set_fs_dirty();
             }
             Op::Fsw => {
@@ -277,14 +352,14 @@ impl Hart {
                 return self.store_step(bus, addr, v.to_le_bytes());
             }
         }
-        Ok(Step::Next)
+        Step::Next
     }
 
-    fn amo_w(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Result<Step, Trap> {
+    fn amo_w(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Step {
         use Op::*;
-        self.check_atomic_alignment(addr, 4, false)?;
+        tri!(self, self.check_atomic_alignment(addr, 4, false));
         // The read half of an AMO reports store/AMO faults (privileged spec 3.7).
-        let old = i32::from_le_bytes(self.amo_read::<4>(bus, addr)?);
+        let old = i32::from_le_bytes(tri!(self, self.amo_read::<4>(bus, addr)));
         let b = src as i32;
         let new = match insn.op {
             AmoswapW => b,
@@ -297,15 +372,15 @@ impl Hart {
             AmominuW => (old as u32).min(b as u32) as i32,
             _ => (old as u32).max(b as u32) as i32,
         };
-        let sync = self.store::<4>(bus, addr, new.to_le_bytes())?;
-        self.x[insn.rd as usize] = old as i64 as u64;
-        Ok(if sync { Step::Sync } else { Step::Next })
+        let sync = tri!(self, self.store::<4>(bus, addr, new.to_le_bytes()));
+        self.x[insn.rd as usize & 63] = old as i64 as u64;
+        if sync { Step::Sync } else { Step::Next }
     }
 
-    fn amo_d(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Result<Step, Trap> {
+    fn amo_d(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Step {
         use Op::*;
-        self.check_atomic_alignment(addr, 8, false)?;
-        let old = u64::from_le_bytes(self.amo_read::<8>(bus, addr)?);
+        tri!(self, self.check_atomic_alignment(addr, 8, false));
+        let old = u64::from_le_bytes(tri!(self, self.amo_read::<8>(bus, addr)));
         let new = match insn.op {
             AmoswapD => src,
             AmoaddD => old.wrapping_add(src),
@@ -317,14 +392,16 @@ impl Hart {
             AmominuD => old.min(src),
             _ => old.max(src),
         };
-        let sync = self.store::<8>(bus, addr, new.to_le_bytes())?;
-        self.x[insn.rd as usize] = old;
-        Ok(if sync { Step::Sync } else { Step::Next })
+        let sync = tri!(self, self.store::<8>(bus, addr, new.to_le_bytes()));
+        self.x[insn.rd as usize & 63] = old;
+        if sync { Step::Sync } else { Step::Next }
     }
 
     fn amo_read<const N: usize>(&mut self, bus: &mut Bus, addr: u64) -> Result<[u8; N], Trap> {
         let paddr = self.translate(addr, super::memory::Access::Store)?;
-        bus.read::<N>(paddr).map_err(|_| Trap::new(Exception::StoreAccessFault, addr))
+        bus.cycle = self.cycle;
+        bus.read::<N>(paddr)
+            .map_err(|_| Trap::new(Exception::StoreAccessFault, addr))
     }
 
     fn trace_csr(&mut self, csr: u16, bus: &Bus) {
@@ -336,11 +413,6 @@ impl Hart {
             self.commit.csr_write = Some((csr, value));
         }
     }
-}
-
-#[inline(always)]
-fn branch(taken: bool, pc: u64, imm: u64) -> Step {
-    if taken { Step::Jump(pc.wrapping_add(imm)) } else { Step::Next }
 }
 
 /// Signed division with the RISC-V results for the two cases the spec defines (M extension

@@ -5,8 +5,8 @@
 //! (the privileged spec allows either); misaligned LR/SC and AMOs raise address-misaligned
 //! exceptions, as the A extension requires.
 
-use super::trap::{Exception, Trap};
 use super::Hart;
+use super::trap::{Exception, Trap};
 use crate::bus::Bus;
 
 /// Whether a `satp.MODE` value is implemented (privileged spec 4.1.11: other modes are
@@ -54,7 +54,10 @@ impl Hart {
         if self.tracing {
             self.commit.mem_read = Some(vaddr);
         }
-        bus.read::<N>(paddr).map_err(|_| Trap::new(Access::Load.access_fault(), vaddr))
+        // Devices see the cycle of this instruction (a store, no dependency on the hot path).
+        bus.cycle = self.cycle;
+        bus.read::<N>(paddr)
+            .map_err(|_| Trap::new(Access::Load.access_fault(), vaddr))
     }
 
     /// Stores `N` bytes at virtual address `vaddr`. Returns `true` when the store had a side
@@ -75,7 +78,9 @@ impl Hart {
             buf[..N].copy_from_slice(&data);
             self.commit.mem_write = Some((vaddr, u64::from_le_bytes(buf), N as u8));
         }
-        bus.write::<N>(paddr, data).map_err(|_| Trap::new(Access::Store.access_fault(), vaddr))
+        bus.cycle = self.cycle;
+        bus.write::<N>(paddr, data)
+            .map_err(|_| Trap::new(Access::Store.access_fault(), vaddr))
     }
 
     /// A store overlapping the reserved granule invalidates the LR reservation.

@@ -22,7 +22,8 @@ use csr::Csrs;
 /// Architectural state of one hart.
 pub struct Hart {
     /// Integer registers; index 32 is the sink for writes to `x0` (see [`decode::ZERO_SINK`]).
-    pub x: [u64; 33],
+    /// The array has 64 entries so that a masked index never needs a bounds check.
+    pub x: [u64; 64],
     /// Floating-point registers, raw bits (single values NaN-boxed).
     pub f: [u64; 32],
     /// Program counter (only current between blocks; the run loop carries it inside one).
@@ -46,13 +47,17 @@ pub struct Hart {
     pub commit: crate::trace::Commit,
     /// Whether to fill [`Hart::commit`].
     pub tracing: bool,
+    /// The trap raised by the last instruction that returned [`Step::Trap`].
+    pub trap: Trap,
+    /// The target of the last instruction that returned [`Step::Jump`].
+    pub next_pc: u64,
 }
 
 impl Hart {
     /// A hart in its reset state: M-mode, pc = `reset_pc`, registers zero.
     pub fn new(reset_pc: u64, hart_id: u64) -> Self {
         Self {
-            x: [0; 33],
+            x: [0; 64],
             f: [0; 32],
             pc: reset_pc,
             privilege: Privilege::Machine,
@@ -64,6 +69,8 @@ impl Hart {
             waiting: false,
             commit: crate::trace::Commit::default(),
             tracing: false,
+            trap: Trap::new(trap::Exception::IllegalInstruction, 0),
+            next_pc: reset_pc,
         }
     }
 

@@ -64,7 +64,10 @@ impl Trap {
     /// An illegal-instruction trap carrying the instruction bits (as QEMU and Spike report).
     #[inline(always)]
     pub fn illegal(raw: u32) -> Self {
-        Self { cause: Exception::IllegalInstruction, tval: raw as u64 }
+        Self {
+            cause: Exception::IllegalInstruction,
+            tval: raw as u64,
+        }
     }
 }
 
@@ -90,8 +93,8 @@ pub mod irq {
 /// Bit 63 of `xcause` marks an interrupt.
 pub const CAUSE_INTERRUPT: u64 = 1 << 63;
 
-use super::csr::*;
 use super::Hart;
+use super::csr::*;
 
 impl Hart {
     /// Takes a trap: `cause` is the `xcause` value (interrupt bit included), `pc` the
@@ -100,7 +103,11 @@ impl Hart {
     pub fn take_trap(&mut self, cause: u64, tval: u64, pc: u64) -> u64 {
         let interrupt = cause & CAUSE_INTERRUPT != 0;
         let code = cause & !CAUSE_INTERRUPT;
-        let deleg = if interrupt { self.csr.mideleg } else { self.csr.medeleg };
+        let deleg = if interrupt {
+            self.csr.mideleg
+        } else {
+            self.csr.medeleg
+        };
         // A trap never lowers the privilege, so the reservation is broken either way.
         self.reservation = u64::MAX;
         self.waiting = false;
@@ -137,7 +144,11 @@ impl Hart {
             c.mtvec
         };
         let base = tvec & !3;
-        if interrupt && tvec & 3 == 1 { base.wrapping_add(4 * code) } else { base }
+        if interrupt && tvec & 3 == 1 {
+            base.wrapping_add(4 * code)
+        } else {
+            base
+        }
     }
 
     /// `mret` (privileged spec 3.3.2): returns the new pc.
@@ -193,6 +204,9 @@ impl Hart {
         let m_pending = if m_enabled { pending & !c.mideleg } else { 0 };
         let s_pending = if s_enabled { pending & c.mideleg } else { 0 };
         let set = if m_pending != 0 { m_pending } else { s_pending };
-        irq::PRIORITY.iter().find(|&&i| set & (1 << i) != 0).map(|&i| i | CAUSE_INTERRUPT)
+        irq::PRIORITY
+            .iter()
+            .find(|&&i| set & (1 << i) != 0)
+            .map(|&i| i | CAUSE_INTERRUPT)
     }
 }
