@@ -303,9 +303,13 @@ impl Hart {
     }
 
     /// Reads CSR `csr` for instruction `raw`.
-    pub fn csr_read(&mut self, csr: u16, raw: u32, bus: &Bus) -> Result<u64, Trap> {
+    pub fn csr_read(&mut self, csr: u16, raw: u32, bus: &mut Bus) -> Result<u64, Trap> {
         use addr::*;
         self.csr_check(csr, false, raw)?;
+        if matches!(csr, addr::MIP | addr::SIP) {
+            // Reading mip shows the device lines as they are at this instruction.
+            self.csr.mip_hw = bus.hardware_mip(self.cycle);
+        }
         let ill = Trap::illegal(raw);
         let c = &self.csr;
         let value = match csr {
@@ -378,8 +382,8 @@ impl Hart {
         Ok(value)
     }
 
-    /// Writes CSR `csr` for instruction `raw`. Returns `true` when the write may change which
-    /// interrupts are deliverable or how memory is translated (the run loop must re-check).
+    /// Writes CSR `csr` for instruction `raw`, and asks the run loop to re-evaluate
+    /// interrupts (the write may have enabled one).
     pub fn csr_write(&mut self, csr: u16, value: u64, raw: u32) -> Result<(), Trap> {
         use addr::*;
         self.csr_check(csr, true, raw)?;

@@ -175,7 +175,8 @@ impl Hart {
                 };
                 return self.raise(Trap::new(cause, 0));
             }
-            Ebreak => return self.raise(Trap::new(Exception::Breakpoint, pc)),
+            // mtval for EBREAK: the spec allows zero or the pc; QEMU writes zero, and so do we.
+            Ebreak => return self.raise(Trap::new(Exception::Breakpoint, 0)),
             Mret => {
                 if self.privilege != Privilege::Machine {
                     return self.raise(Trap::illegal(insn.raw));
@@ -404,7 +405,7 @@ impl Hart {
             .map_err(|_| Trap::new(Exception::StoreAccessFault, addr))
     }
 
-    fn trace_csr(&mut self, csr: u16, bus: &Bus) {
+    fn trace_csr(&mut self, csr: u16, bus: &mut Bus) {
         if self.tracing {
             let saved = self.privilege;
             self.privilege = Privilege::Machine;
