@@ -112,11 +112,13 @@ pub fn run_program(name: &'static str, program: &[u8]) -> BenchResult {
     }
 }
 
-/// The standard benchmark set, scaled by `scale` (1 = about 200 million instructions each).
-pub fn standard(scale: u32) -> Vec<BenchResult> {
-    let scale = scale.max(1) as i32;
+/// The standard benchmark set, each program running about `millions` million instructions.
+pub fn standard(millions: u32) -> Vec<BenchResult> {
+    let m = millions.clamp(1, 10_000) as i32;
     vec![
-        run_program("cpu-loop", &cpu_loop(25_000_000 * scale)),
-        run_program("load-store", &load_store_loop(4_000 * scale)),
+        // 8 instructions per iteration.
+        run_program("cpu-loop", &cpu_loop(125_000 * m)),
+        // 6 instructions per element, 8192 elements per pass.
+        run_program("load-store", &load_store_loop((m * 20).max(1))),
     ]
 }

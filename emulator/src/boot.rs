@@ -192,10 +192,6 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
         bus.attach_htif(Htif::new(tohost, img.fromhost));
     }
     let mut machine = Machine::new(bus, BOOTROM_BASE);
-    machine.on_reset(Box::new(move |m: &mut Machine| {
-        for img in &images {
-            loader::place(img, &mut m.bus.ram);
-        }
-    }));
+    machine.set_reset_images(images);
     Ok(machine)
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::bus::{Bus, ExitRequest};
 use crate::hart::decode::{self, Insn};
-use crate::hart::{Hart, Step, Trap};
+use crate::hart::{HANDLERS, Handler, Hart, Step, Trap};
 use crate::trace::Observer;
 
 /// Most instructions in one decoded block.
@@ -20,6 +20,13 @@ const JUMP_SLOTS: usize = 1 << 12;
 /// Drop all decoded blocks once the arena holds this many instructions.
 const ARENA_LIMIT: usize = 1 << 22;
 
+/// A decoded instruction with the handler that executes it.
+#[derive(Clone, Copy)]
+struct Decoded {
+    handler: Handler,
+    insn: Insn,
+}
+
 #[derive(Clone, Copy)]
 struct Block {
     start: u32,
@@ -28,7 +35,7 @@ struct Block {
 
 /// Decoded instructions, grouped in blocks keyed by physical address.
 struct BlockCache {
-    arena: Vec<Insn>,
+    arena: Vec<Decoded>,
     blocks: Vec<Block>,
     map: HashMap<u64, u32>,
     jump: Vec<(u64, u32)>,
@@ -84,7 +91,8 @@ pub struct Machine {
     cache: BlockCache,
     /// The cycle at which a device next needs attention.
     next_event: u64,
-    reset_state: Option<Box<dyn FnMut(&mut Machine)>>,
+    /// What a guest-requested reset copies back into RAM (QEMU reloads its ROM blobs).
+    reset_images: Vec<crate::loader::Image>,
 }
 
 impl Machine {
@@ -95,14 +103,14 @@ impl Machine {
             bus,
             cache: BlockCache::new(),
             next_event: 0,
-            reset_state: None,
+            reset_images: Vec::new(),
         }
     }
 
-    /// Installs what a guest-requested reset does besides resetting the hart (reloading the
-    /// images into RAM, as QEMU does on a system reset).
-    pub fn on_reset(&mut self, f: Box<dyn FnMut(&mut Machine)>) {
-        self.reset_state = Some(f);
+    /// Sets the images a guest-requested reset reloads into RAM, as QEMU does on a system
+    /// reset.
+    pub fn set_reset_images(&mut self, images: Vec<crate::loader::Image>) {
+        self.reset_images = images;
     }
 
     /// Runs until the guest exits or `max_instructions` have retired, without observers.
@@ -126,7 +134,7 @@ impl Machine {
                     }
                 }
             }
-            if self.hart.cycle >= self.next_event || self.hart.irq_check {
+            if self.hart.cycle() >= self.next_event || self.hart.irq_check {
                 self.refresh_interrupts();
                 if let Some(cause) = self.hart.pending_interrupt() {
                     let pc = self.hart.pc;
@@ -153,7 +161,7 @@ impl Machine {
 
     /// Re-reads the device interrupt lines into `mip` and schedules the next device event.
     fn refresh_interrupts(&mut self) {
-        self.hart.csr.mip_hw = self.bus.hardware_mip(self.hart.cycle);
+        self.hart.csr.mip_hw = self.bus.hardware_mip(self.hart.cycle());
         self.next_event = self.bus.next_event_cycle();
         self.hart.irq_check = false;
     }
@@ -177,22 +185,24 @@ impl Machine {
                 continue;
             }
             // Time passes in the wait: jump straight to the next device event.
-            self.hart.cycle = self.hart.cycle.max(self.next_event);
+            let now = self.hart.cycle();
+            if self.next_event > now {
+                self.hart.stall_cycles += self.next_event - now;
+            }
         }
     }
 
     /// A guest-requested reset: the hart restarts at the boot ROM with RAM reloaded.
     fn reset(&mut self) {
         log::info!("guest requested a reset");
-        let cycle = self.hart.cycle;
+        let cycle = self.hart.cycle();
         self.hart = Hart::new(crate::layout::BOOTROM_BASE, 0);
         // Time keeps running across a reset, as on hardware.
-        self.hart.cycle = cycle;
+        self.hart.stall_cycles = cycle;
         self.cache.clear();
         self.bus.clear_code_marks();
-        if let Some(mut f) = self.reset_state.take() {
-            f(self);
-            self.reset_state = Some(f);
+        for img in &self.reset_images {
+            crate::loader::place(img, &mut self.bus.ram);
         }
     }
 
@@ -218,42 +228,41 @@ impl Machine {
         let hart = &mut self.hart;
         let bus = &mut self.bus;
         let mut pc = pc;
-        // Counters advance in registers and are stored (never re-loaded) after each
-        // instruction, so CSR reads and MMIO inside the block see exact values without a
-        // memory dependency from one instruction to the next.
-        let (base_instret, base_cycle) = (hart.instret, hart.cycle);
+        // The retired count advances in a register and is stored (never re-loaded) after
+        // each instruction, so CSR reads and MMIO inside the block see exact values without
+        // a memory dependency from one instruction to the next.
+        let base_instret = hart.instret;
         let mut retired = 0u64;
-        let mut trapped = false;
-        for insn in insns {
+        let mut last = Step::Next;
+        for d in insns {
+            let insn = &d.insn;
             if O::ACTIVE {
                 hart.commit = Default::default();
             }
             let privilege = hart.privilege;
-            let step = hart.execute(insn, pc, bus);
+            let step = (d.handler)(hart, insn, pc, bus);
             if step == Step::Trap {
-                trapped = true;
+                last = step;
                 break;
             }
             retired += 1;
             hart.instret = base_instret + retired;
-            hart.cycle = base_cycle + retired;
             if O::ACTIVE {
                 obs.retire(hart, privilege, pc, insn);
             }
-            match step {
-                Step::Next => pc = pc.wrapping_add(insn.len as u64),
-                Step::Jump => {
-                    pc = hart.next_pc;
-                    break;
-                }
-                _ => {
-                    pc = pc.wrapping_add(insn.len as u64);
-                    break;
-                }
+            if step != Step::Next {
+                pc = if step == Step::Jump {
+                    hart.next_pc
+                } else {
+                    pc.wrapping_add(insn.len as u64)
+                };
+                last = step;
+                break;
             }
+            pc = pc.wrapping_add(insn.len as u64);
         }
         self.hart.pc = pc;
-        if trapped {
+        if last == Step::Trap {
             let trap = self.hart.trap;
             self.deliver(trap, pc, obs);
         }
@@ -265,7 +274,7 @@ impl Machine {
         let cause = trap.cause as u64;
         obs.trap(&self.hart, cause, trap.tval, pc);
         // The trapping instruction does not retire, but it took a cycle.
-        self.hart.cycle += 1;
+        self.hart.stall_cycles += 1;
         self.hart.pc = self.hart.take_trap(cause, trap.tval, pc);
     }
 
@@ -304,7 +313,10 @@ impl Machine {
             };
             let insn = decode::decode(raw);
             off += insn.len as usize;
-            self.cache.arena.push(insn);
+            self.cache.arena.push(Decoded {
+                handler: HANDLERS[insn.op as usize],
+                insn,
+            });
             if insn.ends_block() || self.cache.arena.len() - start >= MAX_BLOCK {
                 break;
             }
@@ -350,7 +362,6 @@ impl Machine {
             }
             step => {
                 self.hart.instret += 1;
-                self.hart.cycle += 1;
                 obs.retire(&self.hart, privilege, pc, &insn);
                 self.hart.pc = match step {
                     Step::Jump => self.hart.next_pc,

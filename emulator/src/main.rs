@@ -38,9 +38,9 @@ enum Command {
     Run(RunArgs),
     /// Measure interpreter speed on built-in bare-metal loops (million instructions/s).
     Bench {
-        /// Multiply each benchmark's length (1 = about 200 million instructions each).
-        #[arg(long, default_value_t = 1)]
-        scale: u32,
+        /// Approximate length of each benchmark, in millions of guest instructions.
+        #[arg(long, default_value_t = 200, value_name = "N")]
+        millions: u32,
     },
 }
 
@@ -120,8 +120,8 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
-        Command::Bench { scale } => {
-            for r in sv39::bench::standard(scale) {
+        Command::Bench { millions } => {
+            for r in sv39::bench::standard(millions) {
                 println!(
                     "{:<12} {:>11} instructions in {:.3} s: {:>8.1} MIPS ({:?})",
                     r.name,

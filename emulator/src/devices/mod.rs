@@ -31,7 +31,7 @@ use crate::bus::DeviceError;
 /// and its TCG slow path never hands a device a misaligned access; a misaligned access that
 /// reaches a device here is therefore refused rather than guessed at.
 pub(crate) fn check_access(offset: u64, size: u8, allowed: &[u8]) -> Result<(), DeviceError> {
-    if !allowed.contains(&size) || offset % u64::from(size) != 0 {
+    if !allowed.contains(&size) || !offset.is_multiple_of(u64::from(size)) {
         return Err(DeviceError::BadSize { offset, size });
     }
     Ok(())

@@ -216,7 +216,7 @@ impl Register {
 
 /// 4-byte registers; an 8-byte access is two of them, so it needs only 4-byte alignment.
 fn check_plic_access(offset: u64, size: u8) -> Result<(), DeviceError> {
-    if !matches!(size, 4 | 8) || offset % 4 != 0 {
+    if !matches!(size, 4 | 8) || !offset.is_multiple_of(4) {
         return Err(DeviceError::BadSize { offset, size });
     }
     if offset.saturating_add(u64::from(size)) > APERTURE {

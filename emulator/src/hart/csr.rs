@@ -308,7 +308,7 @@ impl Hart {
         self.csr_check(csr, false, raw)?;
         if matches!(csr, addr::MIP | addr::SIP) {
             // Reading mip shows the device lines as they are at this instruction.
-            self.csr.mip_hw = bus.hardware_mip(self.cycle);
+            self.csr.mip_hw = bus.hardware_mip(self.cycle());
         }
         let ill = Trap::illegal(raw);
         let c = &self.csr;
@@ -323,8 +323,8 @@ impl Hart {
                     return Err(ill);
                 }
                 match index {
-                    0 => self.cycle.wrapping_add(c.mcycle_offset),
-                    1 => bus.clint.mtime_at(self.cycle),
+                    0 => self.cycle().wrapping_add(c.mcycle_offset),
+                    1 => bus.clint.mtime_at(self.cycle()),
                     2 => self.instret.wrapping_add(c.minstret_offset),
                     _ => 0,
                 }
@@ -374,7 +374,7 @@ impl Hart {
                 v
             }
             0x3b0..=0x3bf => c.pmpaddr[(csr - PMPADDR0) as usize],
-            MCYCLE => self.cycle.wrapping_add(c.mcycle_offset),
+            MCYCLE => self.cycle().wrapping_add(c.mcycle_offset),
             MINSTRET => self.instret.wrapping_add(c.minstret_offset),
             0xb03..=0xb1f => 0, // mhpmcounter3..31: hard-wired zero
             _ => return Err(ill),
@@ -389,6 +389,7 @@ impl Hart {
         self.csr_check(csr, true, raw)?;
         let ill = Trap::illegal(raw);
         let privilege = self.privilege;
+        let cycle = self.cycle();
         let c = &mut self.csr;
         match csr {
             FFLAGS | FRM | FCSR if !c.fp_enabled() => return Err(ill),
@@ -473,7 +474,7 @@ impl Hart {
             }
             // The instruction that writes a counter does not then count itself: the offset
             // is set so that the value after this instruction retires is `value`.
-            MCYCLE => c.mcycle_offset = value.wrapping_sub(self.cycle.wrapping_add(1)),
+            MCYCLE => c.mcycle_offset = value.wrapping_sub(cycle.wrapping_add(1)),
             MINSTRET => c.minstret_offset = value.wrapping_sub(self.instret.wrapping_add(1)),
             0xb03..=0xb1f => {}
             _ => return Err(ill),

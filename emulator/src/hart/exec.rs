@@ -6,7 +6,7 @@
 
 use super::Hart;
 use super::csr::{MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
-use super::decode::{Insn, Op};
+use super::decode::{ALL_OPS, Insn, Op};
 use super::trap::{Exception, Privilege, Trap};
 use crate::bus::Bus;
 
@@ -39,6 +39,31 @@ macro_rules! tri {
     };
 }
 
+/// Executes one instruction whose operation is fixed by the handler (see [`HANDLERS`]).
+pub type Handler = fn(&mut Hart, &Insn, u64, &mut Bus) -> Step;
+
+const fn op_at(n: usize) -> Op {
+    if n < ALL_OPS.len() {
+        ALL_OPS[n]
+    } else {
+        Op::Illegal
+    }
+}
+
+fn handler<const N: usize>(hart: &mut Hart, insn: &Insn, pc: u64, bus: &mut Bus) -> Step {
+    hart.execute_as(const { op_at(N) }, insn, pc, bus)
+}
+
+macro_rules! handler_table {
+    ($($n:literal)*) => { [$(handler::<$n> as Handler,)*] };
+}
+
+/// One specialised handler per operation, indexed by `Op as usize`: the block cache stores
+/// the handler beside each decoded instruction, so dispatch is one indirect call to a small
+/// function instead of a jump into one large `match` whose register pressure every
+/// instruction would pay for.
+pub static HANDLERS: [Handler; 256] = handler_table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255);
+
 #[inline(always)]
 fn sext32(v: u64) -> u64 {
     v as i32 as i64 as u64
@@ -47,8 +72,15 @@ fn sext32(v: u64) -> u64 {
 impl Hart {
     /// Executes `insn` at `pc`. A trap is left in [`Hart::trap`] and reported as
     /// [`Step::Trap`]; a jump target in [`Hart::next_pc`].
-    #[inline(always)]
+    #[inline]
     pub fn execute(&mut self, insn: &Insn, pc: u64, bus: &mut Bus) -> Step {
+        HANDLERS[insn.op as usize](self, insn, pc, bus)
+    }
+
+    /// Executes `insn` as operation `op`. Inlined into one [`Handler`] per operation with
+    /// `op` a constant, so each handler keeps only its own arm of the `match`.
+    #[inline(always)]
+    fn execute_as(&mut self, op: Op, insn: &Insn, pc: u64, bus: &mut Bus) -> Step {
         use Op::*;
         // Register indices are masked to the array size: the decoder never produces more
         // than 32, and the mask spares a bounds check on every access.
@@ -56,7 +88,7 @@ impl Hart {
         let rs2 = self.x[insn.rs2 as usize & 63];
         let imm = insn.imm as i64 as u64;
         let rd = insn.rd as usize & 63;
-        match insn.op {
+        match op {
             Lui => self.x[rd] = imm,
             Auipc => self.x[rd] = pc.wrapping_add(imm),
             Jal => {
@@ -400,7 +432,7 @@ impl Hart {
 
     fn amo_read<const N: usize>(&mut self, bus: &mut Bus, addr: u64) -> Result<[u8; N], Trap> {
         let paddr = self.translate(addr, super::memory::Access::Store)?;
-        bus.cycle = self.cycle;
+        bus.cycle = self.cycle();
         bus.read::<N>(paddr)
             .map_err(|_| Trap::new(Exception::StoreAccessFault, addr))
     }

@@ -55,7 +55,7 @@ impl Hart {
             self.commit.mem_read = Some(vaddr);
         }
         // Devices see the cycle of this instruction (a store, no dependency on the hot path).
-        bus.cycle = self.cycle;
+        bus.cycle = self.cycle();
         bus.read::<N>(paddr)
             .map_err(|_| Trap::new(Access::Load.access_fault(), vaddr))
     }
@@ -78,7 +78,7 @@ impl Hart {
             buf[..N].copy_from_slice(&data);
             self.commit.mem_write = Some((vaddr, u64::from_le_bytes(buf), N as u8));
         }
-        bus.cycle = self.cycle;
+        bus.cycle = self.cycle();
         bus.write::<N>(paddr, data)
             .map_err(|_| Trap::new(Access::Store.access_fault(), vaddr))
     }

@@ -14,7 +14,7 @@ pub mod float;
 mod memory;
 pub mod trap;
 
-pub use exec::Step;
+pub use exec::{HANDLERS, Handler, Step};
 pub use trap::{Exception, Privilege, Trap};
 
 use csr::Csrs;
@@ -32,8 +32,9 @@ pub struct Hart {
     pub privilege: Privilege,
     /// Control and status registers.
     pub csr: Csrs,
-    /// Cycles elapsed (drives `mcycle`, `cycle` and, through the CLINT, `mtime`).
-    pub cycle: u64,
+    /// Cycles that passed without an instruction retiring (trap entry, waiting in `wfi`).
+    /// With one cycle per instruction, [`Hart::cycle`] is `instret + stall_cycles`.
+    pub stall_cycles: u64,
     /// Instructions retired (drives `minstret`).
     pub instret: u64,
     /// LR reservation: the address of the reserved doubleword granule, or `u64::MAX`.
@@ -62,7 +63,7 @@ impl Hart {
             pc: reset_pc,
             privilege: Privilege::Machine,
             csr: Csrs::new(hart_id),
-            cycle: 0,
+            stall_cycles: 0,
             instret: 0,
             reservation: u64::MAX,
             irq_check: true,
@@ -72,6 +73,12 @@ impl Hart {
             trap: Trap::new(trap::Exception::IllegalInstruction, 0),
             next_pc: reset_pc,
         }
+    }
+
+    /// Cycles elapsed: drives `mcycle`, `cycle` and, through the CLINT, `mtime`.
+    #[inline(always)]
+    pub fn cycle(&self) -> u64 {
+        self.instret.wrapping_add(self.stall_cycles)
     }
 
     /// Reads integer register `r` (0..=31).
