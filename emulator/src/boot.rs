@@ -45,7 +45,12 @@ pub enum BootError {
     #[error("device tree: {0}")]
     Fdt(#[from] fdt::FdtError),
     /// The memory size is outside what the machine supports.
-    #[error("memory size {size} bytes is out of range ({min} bytes to {max} bytes)")]
+    #[error(
+        "memory size {} is out of range ({} to {})",
+        human_size(*size),
+        human_size(*min),
+        human_size(*max)
+    )]
     RamSize {
         /// Requested size.
         size: u64,
@@ -67,6 +72,17 @@ pub enum BootError {
         /// How big it is.
         size: u64,
     },
+}
+
+/// A byte count in the largest binary unit that divides it, as `-m` accepts it (`128M`).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [(u32, &str); 4] = [(40, "T"), (30, "G"), (20, "M"), (10, "K")];
+    for (shift, unit) in UNITS {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// Loads the images, builds the device tree and boot ROM, and returns the machine at reset.
@@ -108,9 +124,9 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     // QEMU puts the initrd halfway into small RAMs and at 128 MiB past the kernel otherwise.
     let mut initrd_span = None;
     if let Some(path) = &cfg.initrd {
-        let data = std::fs::read(path).map_err(|source| LoadError::Read {
+        let data = std::fs::read(path).map_err(|io| LoadError::Read {
             path: path.clone(),
-            source,
+            io,
         })?;
         let kernel_entry = kernel.as_ref().map_or(kernel_base, |k| k.entry);
         let start = kernel_entry + (cfg.ram_size / 2).min(128 << 20);

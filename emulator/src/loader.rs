@@ -57,12 +57,12 @@ impl Image {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {io}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The host's error.
-        source: std::io::Error,
+        io: std::io::Error,
     },
     /// The file is an ELF but not one sv39 can run.
     #[error("{path}: {reason}")]
@@ -111,12 +111,17 @@ const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 /// Reads `path`: an ELF is loaded by its program headers; any other file is a raw binary
 /// placed at `raw_base`.
 pub fn load_image(path: &Path, raw_base: u64) -> Result<Image, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|io| LoadError::Read {
         path: path.to_owned(),
-        source,
+        io,
     })?;
     if bytes.starts_with(ELF_MAGIC) {
         parse_elf(path, &bytes)
+    } else if let Some(reason) = not_a_raw_image(&bytes) {
+        Err(LoadError::BadElf {
+            path: path.to_owned(),
+            reason,
+        })
     } else {
         Ok(Image {
             path: path.to_owned(),
@@ -131,6 +136,33 @@ pub fn load_image(path: &Path, raw_base: u64) -> Result<Image, LoadError> {
             is_elf: false,
         })
     }
+}
+
+/// Why a non-ELF file cannot be a raw RISC-V image, if it plainly cannot. QEMU would load
+/// anything as a raw image and run into garbage; refusing an empty file, a text file or a
+/// well-known container format catches the usual mistake (the wrong file) with a clear
+/// message. Machine code always contains bytes that are not printable text.
+fn not_a_raw_image(bytes: &[u8]) -> Option<String> {
+    const FORMATS: &[(&[u8], &str)] = &[
+        (b"\x1f\x8b", "a gzip file; decompress it first"),
+        (b"PK\x03\x04", "a zip archive"),
+        (
+            b"MZ",
+            "a PE/COFF (Windows or EFI) executable, not a RISC-V ELF",
+        ),
+        (b"#!", "a script, not a RISC-V ELF or raw binary image"),
+    ];
+    if bytes.is_empty() {
+        return Some("is empty".into());
+    }
+    if let Some((_, what)) = FORMATS.iter().find(|(magic, _)| bytes.starts_with(magic)) {
+        return Some(format!("is {what}"));
+    }
+    let is_text = std::str::from_utf8(bytes).is_ok_and(|t| {
+        t.chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
+    });
+    is_text.then(|| "looks like a text file, not a RISC-V ELF or raw binary image".into())
 }
 
 fn parse_elf(path: &Path, bytes: &[u8]) -> Result<Image, LoadError> {

@@ -262,9 +262,14 @@ impl Machine {
             pc = pc.wrapping_add(insn.len as u64);
         }
         self.hart.pc = pc;
-        if last == Step::Trap {
-            let trap = self.hart.trap;
-            self.deliver(trap, pc, obs);
+        match last {
+            Step::Trap => {
+                let trap = self.hart.trap;
+                self.deliver(trap, pc, obs);
+            }
+            // A side effect (MMIO, code written, wfi) may have changed an interrupt line.
+            Step::Sync => self.hart.irq_check = true,
+            _ => {}
         }
     }
 

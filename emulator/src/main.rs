@@ -83,7 +83,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .or_else(|| t.strip_suffix('B'))
         .unwrap_or(t);
     let (digits, shift) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
+        Some((i, c)) if c.is_ascii_alphabetic() && t[..i].bytes().all(|b| b.is_ascii_digit()) => {
             let shift = match c.to_ascii_uppercase() {
                 'K' => 10,
                 'M' => 20,
@@ -111,7 +111,30 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .format_timestamp(None)
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: print as clap does.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line naming the problem, as for every other bad input.
+            // clap's message runs until its first blank line; join it into one line.
+            let text = e.to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            eprintln!(
+                "sv39: {} (see sv39 --help)",
+                message.trim_start_matches("error: ")
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     match cli.command {
         Command::Run(args) => match run(args) {
             Ok(code) => code,
@@ -176,6 +199,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => machine.run(limit),
     };
     Ok(match outcome {
+        // A failure code that is a multiple of 256 must not read as success.
+        RunOutcome::Exit(code) if code != 0 && code.is_multiple_of(256) => ExitCode::from(1),
         RunOutcome::Exit(code) => ExitCode::from(code as u8),
         RunOutcome::InstructionLimit => {
             eprintln!(

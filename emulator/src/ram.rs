@@ -23,12 +23,12 @@ pub struct Ram {
 #[derive(Debug, thiserror::Error)]
 pub enum RamError {
     /// The host refused the mapping.
-    #[error("cannot reserve {size} bytes of guest RAM: {source}")]
+    #[error("cannot reserve {size} bytes of guest RAM: {io}")]
     Map {
         /// Requested size in bytes.
         size: u64,
         /// The host's error.
-        source: std::io::Error,
+        io: std::io::Error,
     },
 }
 
@@ -37,9 +37,9 @@ impl Ram {
     pub fn new(base: u64, size: u64) -> Result<Self, RamError> {
         let len = usize::try_from(size).map_err(|_| RamError::Map {
             size,
-            source: std::io::Error::other("size does not fit the host's address space"),
+            io: std::io::Error::other("size does not fit the host's address space"),
         })?;
-        let bytes = MmapMut::map_anon(len).map_err(|source| RamError::Map { size, source })?;
+        let bytes = MmapMut::map_anon(len).map_err(|io| RamError::Map { size, io })?;
         let pages = len.div_ceil(4096);
         Ok(Self {
             base,

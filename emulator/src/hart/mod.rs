@@ -12,6 +12,8 @@ pub mod encode;
 mod exec;
 pub mod float;
 mod memory;
+#[cfg(test)]
+mod tests;
 pub mod trap;
 
 pub use exec::{HANDLERS, Handler, Step};

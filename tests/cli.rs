@@ -1,0 +1,176 @@
+//! The `sv39 run` command line: bad inputs fail with status 2 and one line
+//! on stderr naming the culprit; instruction budgets end with status 124;
+//! traces are deterministic.
+
+mod common;
+
+use common::{Outcome, compile, run_sv39, run_with_timeout, sv39};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Status for bad command lines and unusable input files.
+const USAGE_ERROR: i32 = 2;
+/// Status when `--max-instructions` runs out (as timeout(1)).
+const BUDGET_EXHAUSTED: i32 = 124;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-scratch");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run_args(args: &[&str]) -> Outcome {
+    let mut cmd = sv39();
+    cmd.args(args);
+    run_with_timeout(cmd, Duration::from_secs(60))
+}
+
+/// Non-zero status `want`, and exactly one non-empty stderr line that
+/// contains one of `needles`.
+fn assert_one_line_error(o: &Outcome, want: i32, needles: &[&str]) {
+    let err = o.stderr_text();
+    assert!(!o.timed_out, "sv39 hung; stderr: {err}");
+    assert_eq!(o.status, Some(want), "exit status; stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected a single-line error on stderr, got:\n{err}"
+    );
+    assert!(
+        needles.iter().any(|n| lines[0].contains(n)),
+        "the error should name one of {needles:?}: {}",
+        lines[0]
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "nothing on stdout expected, got {:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+fn kernel_error(path: &Path) {
+    let o = run_sv39(path, &[]);
+    assert_one_line_error(&o, USAGE_ERROR, &[path.to_str().unwrap()]);
+}
+
+#[test]
+fn missing_kernel_file() {
+    kernel_error(&scratch("does-not-exist.elf"));
+}
+
+#[test]
+fn kernel_is_a_text_file() {
+    let path = scratch("not-an-elf.txt");
+    std::fs::write(&path, "this is not an ELF file\n").unwrap();
+    kernel_error(&path);
+}
+
+#[test]
+fn kernel_is_a_32bit_riscv_elf() {
+    let elf = compile(
+        "bare-rv32.elf",
+        &["cli/bare.S"],
+        &["-march=rv32gc", "-mabi=ilp32d", "-Wl,-Ttext=0x80000000"],
+    );
+    kernel_error(&elf);
+}
+
+#[test]
+fn kernel_is_an_x86_64_elf() {
+    let path = Path::new("/bin/true");
+    if !path.exists() {
+        eprintln!("note: /bin/true not found; skipping");
+        return;
+    }
+    kernel_error(path);
+}
+
+#[test]
+fn kernel_segment_outside_ram() {
+    // The -march/-mabi from the standard flags apply: a valid RV64 ELF whose
+    // only segment is at 0x4000_0000, far below DRAM.
+    let elf = compile("bare-low.elf", &["cli/bare.S"], &["-Wl,-Ttext=0x40000000"]);
+    let o = run_sv39(&elf, &[]);
+    assert_one_line_error(
+        &o,
+        USAGE_ERROR,
+        &[elf.to_str().unwrap(), "0x40000000", "40000000"],
+    );
+}
+
+fn memory_size_error(size: &str) {
+    let elf = common::build_program("hello");
+    let o = run_args(&[
+        "run",
+        "--bios",
+        "none",
+        "--kernel",
+        elf.to_str().unwrap(),
+        "-m",
+        size,
+    ]);
+    assert_one_line_error(&o, USAGE_ERROR, &["-m", "memory", "--memory", size]);
+}
+
+#[test]
+fn memory_size_zero() {
+    memory_size_error("0");
+}
+
+#[test]
+fn memory_size_too_large() {
+    memory_size_error("99T");
+}
+
+#[test]
+fn memory_size_not_a_number() {
+    memory_size_error("abc");
+}
+
+#[test]
+fn instruction_budget_exhausted() {
+    let elf = compile(
+        "spin.elf",
+        &["common/crt.S", "common/runtime.c", "cli/spin.S", "-lgcc"],
+        &[
+            &format!("-I{}", common::programs_dir().join("common").display()),
+            "-T",
+            common::programs_dir()
+                .join("common/link.ld")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let o = run_sv39(&elf, &["--max-instructions", "100000"]);
+    assert!(!o.timed_out, "sv39 ignored --max-instructions");
+    assert_eq!(
+        o.status,
+        Some(BUDGET_EXHAUSTED),
+        "stderr: {}",
+        o.stderr_text()
+    );
+    assert!(
+        !o.stderr_text().trim().is_empty(),
+        "expected a message on stderr"
+    );
+}
+
+#[test]
+fn traces_are_deterministic() {
+    let elf = common::build_program("hello");
+    let (a, b) = (scratch("trace-a.log"), scratch("trace-b.log"));
+    for path in [&a, &b] {
+        let _ = std::fs::remove_file(path);
+        let o = run_sv39(&elf, &["--trace", path.to_str().unwrap()]);
+        assert_eq!(o.status, Some(0), "stderr: {}", o.stderr_text());
+    }
+    let (ta, tb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(!ta.is_empty(), "--trace wrote nothing");
+    assert!(
+        ta == tb,
+        "two runs of the same program gave different traces ({} vs {} bytes)",
+        ta.len(),
+        tb.len()
+    );
+}
