@@ -30,6 +30,8 @@ pub struct BootConfig {
     pub uart_input: UartInput,
     /// Where the UART's output goes.
     pub uart_output: Box<dyn Write + Send>,
+    /// TLB geometry, A/D policy and checking.
+    pub mmu: crate::mmu::MmuConfig,
 }
 
 /// Why the machine could not be built.
@@ -208,6 +210,7 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
         bus.attach_htif(Htif::new(tohost, img.fromhost));
     }
     let mut machine = Machine::new(bus, BOOTROM_BASE);
+    machine.hart.mmu = crate::mmu::Mmu::new(cfg.mmu);
     machine.set_reset_images(images);
     Ok(machine)
 }

@@ -17,5 +17,6 @@ pub mod hart;
 pub mod layout;
 pub mod loader;
 pub mod machine;
+pub mod mmu;
 pub mod ram;
 pub mod trace;

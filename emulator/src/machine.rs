@@ -80,6 +80,41 @@ pub enum RunOutcome {
     InstructionLimit,
     /// The hart waits in `wfi` and no interrupt can ever wake it.
     Deadlock,
+    /// The hart keeps trapping without retiring an instruction (for example a fault whose
+    /// handler address itself faults): the last trap's cause, value and pc.
+    TrapLoop {
+        /// `xcause` of the last trap.
+        cause: u64,
+        /// `xtval` of the last trap.
+        tval: u64,
+        /// The pc that trapped.
+        pc: u64,
+    },
+}
+
+/// Consecutive traps with no instruction retired in between that count as a trap loop.
+const TRAP_LOOP_LIMIT: u32 = 10_000;
+
+/// What `--stats` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MachineStats {
+    /// Instructions retired.
+    pub instructions: u64,
+    /// Cycles elapsed.
+    pub cycles: u64,
+    /// MMU and TLB counters.
+    pub mmu: crate::mmu::MmuStats,
+}
+
+impl std::fmt::Display for MachineStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "instructions {}, cycles {}",
+            self.instructions, self.cycles
+        )?;
+        write!(f, "{}", self.mmu)
+    }
 }
 
 /// One hart, its bus and its decoded-block cache.
@@ -93,6 +128,10 @@ pub struct Machine {
     next_event: u64,
     /// What a guest-requested reset copies back into RAM (QEMU reloads its ROM blobs).
     reset_images: Vec<crate::loader::Image>,
+    /// Traps taken since an instruction last retired, and `instret` at the last trap.
+    traps_without_progress: u32,
+    instret_at_last_trap: u64,
+    trap_loop: Option<RunOutcome>,
 }
 
 impl Machine {
@@ -104,6 +143,9 @@ impl Machine {
             cache: BlockCache::new(),
             next_event: 0,
             reset_images: Vec::new(),
+            traps_without_progress: 0,
+            instret_at_last_trap: u64::MAX,
+            trap_loop: None,
         }
     }
 
@@ -111,6 +153,15 @@ impl Machine {
     /// reset.
     pub fn set_reset_images(&mut self, images: Vec<crate::loader::Image>) {
         self.reset_images = images;
+    }
+
+    /// Counters of the run so far.
+    pub fn stats(&self) -> MachineStats {
+        MachineStats {
+            instructions: self.hart.instret,
+            cycles: self.hart.cycle(),
+            mmu: self.hart.mmu.stats(),
+        }
     }
 
     /// Runs until the guest exits or `max_instructions` have retired, without observers.
@@ -149,6 +200,10 @@ impl Machine {
             if self.bus.code_written {
                 self.cache.clear();
                 self.bus.clear_code_marks();
+            }
+            if let Some(stuck) = self.trap_loop.take() {
+                self.bus.uart.flush();
+                return stuck;
             }
             let retired = self.hart.instret;
             if retired >= max_instructions {
@@ -196,7 +251,9 @@ impl Machine {
     fn reset(&mut self) {
         log::info!("guest requested a reset");
         let cycle = self.hart.cycle();
+        let mmu_config = self.hart.mmu.config;
         self.hart = Hart::new(crate::layout::BOOTROM_BASE, 0);
+        self.hart.mmu = crate::mmu::Mmu::new(mmu_config);
         // Time keeps running across a reset, as on hardware.
         self.hart.stall_cycles = cycle;
         self.cache.clear();
@@ -210,7 +267,7 @@ impl Machine {
     #[inline(always)]
     fn run_block<O: Observer>(&mut self, budget: u64, obs: &mut O) {
         let pc = self.hart.pc;
-        let paddr = match self.hart.translate_fetch(pc) {
+        let paddr = match self.hart.translate_fetch(&mut self.bus, pc) {
             Ok(p) => p,
             Err(trap) => return self.deliver(trap, pc, obs),
         };
@@ -278,6 +335,19 @@ impl Machine {
     fn deliver<O: Observer>(&mut self, trap: Trap, pc: u64, obs: &mut O) {
         let cause = trap.cause as u64;
         obs.trap(&self.hart, cause, trap.tval, pc);
+        if self.hart.instret == self.instret_at_last_trap {
+            self.traps_without_progress += 1;
+            if self.traps_without_progress >= TRAP_LOOP_LIMIT {
+                self.trap_loop = Some(RunOutcome::TrapLoop {
+                    cause,
+                    tval: trap.tval,
+                    pc,
+                });
+            }
+        } else {
+            self.traps_without_progress = 0;
+            self.instret_at_last_trap = self.hart.instret;
+        }
         // The trapping instruction does not retire, but it took a cycle.
         self.hart.stall_cycles += 1;
         self.hart.pc = self.hart.take_trap(cause, trap.tval, pc);
@@ -300,6 +370,13 @@ impl Machine {
         let page_left = (4096 - (paddr & 4095)) as usize;
         let window = &window[..window.len().min(page_left)];
         let start = self.cache.arena.len();
+        // Under --tlb-check every instruction is its own block, so `hart.pc` is exact when a
+        // stale hit is reported.
+        let max_block = if self.hart.mmu.config.tlb_check {
+            1
+        } else {
+            MAX_BLOCK
+        };
         let mut off = 0usize;
         while off + 2 <= window.len() {
             let low = u16::from_le_bytes([window[off], window[off + 1]]);
@@ -322,7 +399,7 @@ impl Machine {
                 handler: HANDLERS[insn.op as usize],
                 insn,
             });
-            if insn.ends_block() || self.cache.arena.len() - start >= MAX_BLOCK {
+            if insn.ends_block() || self.cache.arena.len() - start >= max_block {
                 break;
             }
         }

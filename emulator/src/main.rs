@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Boot the machine: firmware, kernel and initrd, as on QEMU's `virt`.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Measure interpreter speed on built-in bare-metal loops (million instructions/s).
     Bench {
         /// Approximate length of each benchmark, in millions of guest instructions.
@@ -73,6 +73,24 @@ struct RunArgs {
     /// Write a commit log in Spike's --log-commits format to FILE.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// TLB geometry: comma-separated itlb=N, dtlb=N, entries=N (both), ways=N|full,
+    /// policy=lru|fifo|random. Default: itlb=32,dtlb=32,ways=full,policy=lru.
+    #[arg(long, value_name = "SPEC")]
+    tlb: Option<String>,
+    /// Accessed/dirty bits: `hardware` (the walker sets them, as QEMU) or `trap` (a page
+    /// fault when they need setting, as Spike).
+    #[arg(long, value_name = "POLICY", default_value = "hardware", value_parser = ["hardware", "trap"])]
+    ad: String,
+    /// On every TLB hit, also walk the page table and report hits that no longer match
+    /// memory (a missing sfence.vma). Slower.
+    #[arg(long)]
+    tlb_check: bool,
+    /// Print TLB, walk, fence and fault counters to stderr when the machine stops.
+    #[arg(long)]
+    stats: bool,
+    /// Write the same counters as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
 }
 
 /// Parses a memory size as QEMU's `-m` does: plain numbers are MiB.
@@ -136,7 +154,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run(args) => match run(args) {
+        Command::Run(args) => match run(*args) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("sv39: {e:#}");
@@ -145,8 +163,12 @@ fn main() -> ExitCode {
         },
         Command::Bench { millions } => {
             for r in sv39::bench::standard(millions) {
+                let misses = r
+                    .dtlb_miss_rate
+                    .map(|m| format!(", dTLB miss rate {:.2}%", m * 100.0))
+                    .unwrap_or_default();
                 println!(
-                    "{:<12} {:>11} instructions in {:.3} s: {:>8.1} MIPS ({:?})",
+                    "{:<14} {:>11} instructions in {:.3} s: {:>8.1} MIPS ({:?}{misses})",
                     r.name,
                     r.instructions,
                     r.seconds,
@@ -176,6 +198,16 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         UartInput::Reader(Box::new(stdin))
     };
+    let mut mmu = sv39::mmu::MmuConfig::default();
+    if let Some(spec) = &args.tlb {
+        mmu.apply_tlb_spec(spec)?;
+    }
+    mmu.ad = if args.ad == "trap" {
+        sv39::mmu::AdPolicy::Trap
+    } else {
+        sv39::mmu::AdPolicy::Hardware
+    };
+    mmu.tlb_check = args.tlb_check;
     let mut machine = build_machine(BootConfig {
         bios,
         kernel: args.kernel,
@@ -184,6 +216,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         ram_size: args.memory,
         uart_input,
         uart_output: Box::new(std::io::stdout()),
+        mmu,
     })?;
     let limit = args.max_instructions.unwrap_or(u64::MAX);
     let outcome = match &args.trace {
@@ -198,6 +231,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => machine.run(limit),
     };
+    let stats = machine.stats();
+    if args.stats {
+        eprintln!("{stats}");
+    }
+    if let Some(path) = &args.stats_json {
+        let json = serde_json::to_string_pretty(&stats)?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write statistics to {}", path.display()))?;
+    }
     Ok(match outcome {
         // A failure code that is a multiple of 256 must not read as success.
         RunOutcome::Exit(code) if code != 0 && code.is_multiple_of(256) => ExitCode::from(1),
@@ -206,6 +248,13 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "sv39: stopped after {} instructions (--max-instructions); pc = {:#x}",
                 machine.hart.instret, machine.hart.pc
+            );
+            ExitCode::from(EXIT_HANG)
+        }
+        RunOutcome::TrapLoop { cause, tval, pc } => {
+            eprintln!(
+                "sv39: the hart is stuck in a trap loop (no instruction retires): \
+                 cause {cause} at pc {pc:#x}, tval {tval:#x}"
             );
             ExitCode::from(EXIT_HANG)
         }

@@ -434,3 +434,112 @@ pub fn check_program(name: &str) {
         None => {}
     }
 }
+
+/// What a run of a program with extra `sv39` arguments is compared with.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect<'a> {
+    /// The program's usual contract: its QEMU golden with its documented deviations. For
+    /// options that must not change what the guest prints (`--tlb-check` only adds stderr).
+    SameAsDefault,
+    /// An sv39-only golden, `tests/expected/<name>.<variant>.out` and `.status`, for
+    /// behaviour QEMU cannot produce (`--ad trap`). There is no QEMU run to take it from,
+    /// so `SV39_BLESS=1` writes it from sv39's own output: review that diff by hand.
+    Sv39Only(&'a str),
+}
+
+/// Builds `tests/programs/<name>`, runs it under sv39 with `args` after the usual
+/// `run --bios none --kernel NAME.elf`, and compares its output and exit status with
+/// `expect`. Returns sv39's transcript and its stderr, for the caller's own checks.
+pub fn check_program_with_args(name: &str, args: &[&str], expect: Expect) -> (Transcript, String) {
+    let elf = build_program(name);
+    let outcome = run_sv39(&elf, args);
+    let stderr = outcome.stderr_text();
+    let what = format!("{name} with {}", args.join(" "));
+    let ours = Transcript::from_outcome("sv39", &what, outcome);
+    match expect {
+        Expect::SameAsDefault => assert_same(
+            &what,
+            "the golden transcript of the default run (with its documented deviations)",
+            &apply_deviations(name, &read_golden(name)),
+            &ours,
+        ),
+        Expect::Sv39Only(variant) => {
+            let golden_name = format!("{name}.{variant}");
+            if blessing() {
+                write_golden(&golden_name, &ours);
+            }
+            assert_same(
+                &what,
+                &format!("its sv39-only golden tests/expected/{golden_name}.out"),
+                &read_golden(&golden_name),
+                &ours,
+            );
+        }
+    }
+    (ours, stderr)
+}
+
+/// One line of `sv39 run --tlb-check` on stderr:
+/// `sv39: tlb-check: stale dTLB hit pc=0x... va=0x... asid=N cached=0x<pte> now=0x<pte>`
+/// (`now=fault` when a walk would now fault), printed when a TLB hit uses a translation
+/// whose PTE in memory has changed since it was cached: legal until an sfence.vma covers
+/// it, and what the check is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleTlbHit {
+    /// `dTLB` (load/store) or `iTLB` (fetch).
+    pub tlb: String,
+    /// The instruction that made the access.
+    pub pc: u64,
+    /// The virtual address accessed.
+    pub va: u64,
+    /// The ASID of the entry that hit.
+    pub asid: u64,
+    /// The PTE the TLB entry was filled from.
+    pub cached: u64,
+    /// The leaf PTE a walk finds now; `None` if the walk would fault.
+    pub now: Option<u64>,
+}
+
+/// Parses a number as sv39 prints it: `0x` hexadecimal, otherwise decimal.
+fn parse_number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// The `--tlb-check` lines in `stderr`; panics on a line that starts like one but does not
+/// parse, so a change of format is noticed.
+pub fn stale_tlb_hits(stderr: &str) -> Vec<StaleTlbHit> {
+    const PREFIX: &str = "sv39: tlb-check: stale ";
+    let mut hits = Vec::new();
+    for line in stderr.lines() {
+        let Some(rest) = line.trim_end().strip_prefix(PREFIX) else {
+            continue;
+        };
+        let parse = || -> Option<StaleTlbHit> {
+            let mut words = rest.split_whitespace();
+            let tlb = words.next()?.to_string();
+            if words.next()? != "hit" {
+                return None;
+            }
+            let fields: HashMap<&str, &str> =
+                words.map(|w| w.split_once('=')).collect::<Option<_>>()?;
+            let number = |key: &str| fields.get(key).and_then(|v| parse_number(v));
+            let now = match *fields.get("now")? {
+                "fault" => None,
+                text => Some(parse_number(text)?),
+            };
+            Some(StaleTlbHit {
+                tlb,
+                pc: number("pc")?,
+                va: number("va")?,
+                asid: number("asid")?,
+                cached: number("cached")?,
+                now,
+            })
+        };
+        hits.push(parse().unwrap_or_else(|| panic!("malformed --tlb-check line: {line}")));
+    }
+    hits
+}

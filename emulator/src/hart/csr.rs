@@ -431,6 +431,9 @@ impl Hart {
                 // leaves satp unchanged (privileged spec 4.1.11).
                 if crate::hart::memory::satp_mode_supported(value >> 60) {
                     c.satp = value;
+                    // The TLB keeps its entries (a satp write is not a fence), but the fast
+                    // caches are keyed without the ASID.
+                    self.mmu.clear_fast();
                 }
             }
             MSTATUS => c.write_mstatus(value),
@@ -480,6 +483,7 @@ impl Hart {
             _ => return Err(ill),
         }
         self.irq_check = true;
+        self.update_translation();
         Ok(())
     }
 }

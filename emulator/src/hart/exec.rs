@@ -7,6 +7,7 @@
 use super::Hart;
 use super::csr::{MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
 use super::decode::{ALL_OPS, Insn, Op};
+use super::memory::Access;
 use super::trap::{Exception, Privilege, Trap};
 use crate::bus::Bus;
 
@@ -245,6 +246,9 @@ impl Hart {
                 {
                     return self.raise(Trap::illegal(insn.raw));
                 }
+                let vaddr = (insn.rs1 != 0).then_some(rs1);
+                let asid = (insn.rs2 != 0).then_some(rs2 as u16);
+                self.mmu.fence(vaddr, asid);
                 return Step::Sync;
             }
             Csrrw | Csrrwi => {
@@ -289,18 +293,22 @@ impl Hart {
             LrW | LrD => {
                 let size = if insn.op == LrW { 4 } else { 8 };
                 tri!(self, self.check_atomic_alignment(rs1, size, true));
+                let paddr = tri!(self, self.translate(bus, rs1, Access::Load));
                 self.x[rd] = if size == 4 {
-                    i32::from_le_bytes(tri!(self, self.load::<4>(bus, rs1))) as i64 as u64
+                    let v = tri!(self, self.read_physical::<4>(bus, paddr, rs1, Access::Load));
+                    i32::from_le_bytes(v) as i64 as u64
                 } else {
-                    u64::from_le_bytes(tri!(self, self.load::<8>(bus, rs1)))
+                    u64::from_le_bytes(tri!(
+                        self,
+                        self.read_physical::<8>(bus, paddr, rs1, Access::Load)
+                    ))
                 };
-                self.reservation =
-                    tri!(self, self.translate(rs1, super::memory::Access::Load)) & !7;
+                self.reservation = paddr & !7;
             }
             ScW | ScD => {
                 let size = if insn.op == ScW { 4 } else { 8 };
                 tri!(self, self.check_atomic_alignment(rs1, size, false));
-                let paddr = tri!(self, self.translate(rs1, super::memory::Access::Store));
+                let paddr = tri!(self, self.translate(bus, rs1, Access::Store));
                 let reserved = self.reservation == paddr & !7;
                 self.reservation = u64::MAX;
                 if !reserved {
@@ -308,9 +316,15 @@ impl Hart {
                     return Step::Next;
                 }
                 let sync = if size == 4 {
-                    tri!(self, self.store::<4>(bus, rs1, (rs2 as u32).to_le_bytes()))
+                    tri!(
+                        self,
+                        self.store_physical::<4>(bus, paddr, rs1, (rs2 as u32).to_le_bytes())
+                    )
                 } else {
-                    tri!(self, self.store::<8>(bus, rs1, rs2.to_le_bytes()))
+                    tri!(
+                        self,
+                        self.store_physical::<8>(bus, paddr, rs1, rs2.to_le_bytes())
+                    )
                 };
                 self.x[rd] = 0;
                 return if sync { Step::Sync } else { Step::Next };
@@ -392,7 +406,11 @@ impl Hart {
         use Op::*;
         tri!(self, self.check_atomic_alignment(addr, 4, false));
         // The read half of an AMO reports store/AMO faults (privileged spec 3.7).
-        let old = i32::from_le_bytes(tri!(self, self.amo_read::<4>(bus, addr)));
+        let paddr = tri!(self, self.translate(bus, addr, Access::Store));
+        let old = i32::from_le_bytes(tri!(
+            self,
+            self.read_physical::<4>(bus, paddr, addr, Access::Store)
+        ));
         let b = src as i32;
         let new = match insn.op {
             AmoswapW => b,
@@ -405,7 +423,10 @@ impl Hart {
             AmominuW => (old as u32).min(b as u32) as i32,
             _ => (old as u32).max(b as u32) as i32,
         };
-        let sync = tri!(self, self.store::<4>(bus, addr, new.to_le_bytes()));
+        let sync = tri!(
+            self,
+            self.store_physical::<4>(bus, paddr, addr, new.to_le_bytes())
+        );
         self.x[insn.rd as usize & 63] = old as i64 as u64;
         if sync { Step::Sync } else { Step::Next }
     }
@@ -413,7 +434,11 @@ impl Hart {
     fn amo_d(&mut self, insn: &Insn, bus: &mut Bus, addr: u64, src: u64) -> Step {
         use Op::*;
         tri!(self, self.check_atomic_alignment(addr, 8, false));
-        let old = u64::from_le_bytes(tri!(self, self.amo_read::<8>(bus, addr)));
+        let paddr = tri!(self, self.translate(bus, addr, Access::Store));
+        let old = u64::from_le_bytes(tri!(
+            self,
+            self.read_physical::<8>(bus, paddr, addr, Access::Store)
+        ));
         let new = match insn.op {
             AmoswapD => src,
             AmoaddD => old.wrapping_add(src),
@@ -425,16 +450,12 @@ impl Hart {
             AmominuD => old.min(src),
             _ => old.max(src),
         };
-        let sync = tri!(self, self.store::<8>(bus, addr, new.to_le_bytes()));
+        let sync = tri!(
+            self,
+            self.store_physical::<8>(bus, paddr, addr, new.to_le_bytes())
+        );
         self.x[insn.rd as usize & 63] = old;
         if sync { Step::Sync } else { Step::Next }
-    }
-
-    fn amo_read<const N: usize>(&mut self, bus: &mut Bus, addr: u64) -> Result<[u8; N], Trap> {
-        let paddr = self.translate(addr, super::memory::Access::Store)?;
-        bus.cycle = self.cycle();
-        bus.read::<N>(paddr)
-            .map_err(|_| Trap::new(Exception::StoreAccessFault, addr))
     }
 
     fn trace_csr(&mut self, csr: u16, bus: &mut Bus) {

@@ -54,6 +54,12 @@ pub struct Hart {
     pub trap: Trap,
     /// The target of the last instruction that returned [`Step::Jump`].
     pub next_pc: u64,
+    /// The MMU: TLBs, fast caches, counters.
+    pub mmu: crate::mmu::Mmu,
+    /// Fast-cache context of data accesses; 0 when data accesses do not translate.
+    pub data_key: u64,
+    /// Fast-cache context of fetches; 0 when fetches do not translate.
+    pub fetch_key: u64,
 }
 
 impl Hart {
@@ -74,6 +80,9 @@ impl Hart {
             tracing: false,
             trap: Trap::new(trap::Exception::IllegalInstruction, 0),
             next_pc: reset_pc,
+            mmu: crate::mmu::Mmu::new(crate::mmu::MmuConfig::default()),
+            data_key: 0,
+            fetch_key: 0,
         }
     }
 

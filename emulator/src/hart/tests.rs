@@ -1215,23 +1215,28 @@ fn trap_vector_and_epc_warl() {
 }
 
 #[test]
-fn satp_mode_sv39_is_ignored_for_now() {
-    // Issue 3 (the Sv39 walker) makes mode 8 legal; until then satp is Bare-only and a write
-    // with another mode leaves it unchanged. Update this test when issue 3 lands.
+fn satp_accepts_bare_and_sv39_only() {
+    // satp.MODE is WARL: Sv39 (8) and Bare (0) are implemented with a 16-bit ASID; a write
+    // of Sv48 (9) or Sv57 (10) leaves satp unchanged (privileged spec 4.1.11).
+    let sv39 = (8u64 << 60) | (0xffff << 44) | 0x8_0001;
     let m = pass(
         &[
             csrw(addr::SATP, 6),
             csrr(5, addr::SATP),
             csrw(addr::SATP, 7),
             csrr(8, addr::SATP),
+            csrw(addr::SATP, 9),
+            csrr(18, addr::SATP),
         ],
         |m| {
-            m.hart.x[6] = (8 << 60) | 0x8_0001;
-            m.hart.x[7] = 0x1234; // mode Bare, other fields accepted
+            m.hart.x[6] = sv39;
+            m.hart.x[7] = 9 << 60; // Sv48: ignored
+            m.hart.x[9] = 0x1234; // mode Bare, other fields accepted
         },
     );
-    assert_eq!(m.hart.x[5], 0);
-    assert_eq!(m.hart.x[8], 0x1234);
+    assert_eq!(m.hart.x[5], sv39);
+    assert_eq!(m.hart.x[8], sv39);
+    assert_eq!(m.hart.x[18], 0x1234);
 }
 
 #[test]

@@ -143,6 +143,7 @@ impl Hart {
             self.privilege = Privilege::Machine;
             c.mtvec
         };
+        self.update_translation();
         let base = tvec & !3;
         if interrupt && tvec & 3 == 1 {
             base.wrapping_add(4 * code)
@@ -166,7 +167,9 @@ impl Hart {
         c.mstatus = s;
         self.privilege = mpp;
         self.irq_check = true;
-        c.mepc
+        let target = c.mepc;
+        self.update_translation();
+        target
     }
 
     /// `sret` (privileged spec 3.3.2): returns the new pc.
@@ -185,7 +188,9 @@ impl Hart {
         c.mstatus = s;
         self.privilege = spp;
         self.irq_check = true;
-        c.sepc
+        let target = c.sepc;
+        self.update_translation();
+        target
     }
 
     /// The interrupt to take now, as an `xcause` value, if any (privileged spec 3.1.9):
