@@ -3,7 +3,7 @@
 //! invalidating exactly what privileged spec 4.2.1 says.
 //!
 //! Sets are indexed by the VPN bits just above the page offset *of the entry's page size*
-//! (a 4 KiB entry by VPN[0], a 2 MiB entry by VPN[1], a 1 GiB entry by VPN[2]); a lookup
+//! (a 4 KiB entry by `VPN[0]`, a 2 MiB entry by `VPN[1]`, a 1 GiB entry by `VPN[2]`); a lookup
 //! probes the one set each page size could use. With `ways = entries` (fully associative,
 //! the default) there is a single set and this distinction vanishes.
 //!
