@@ -334,7 +334,6 @@ impl Hart {
             mxr: key & KEY_MXR != 0,
         };
         let asid = ((self.csr.satp >> 44) & 0xffff) as u16;
-        let root = self.csr.satp & ((1 << 44) - 1);
         let fetch = kind == Access::Fetch;
         let tlb = if fetch {
             &mut self.mmu.itlb
@@ -348,7 +347,7 @@ impl Hart {
             if !(kind == Access::Store && entry.pte & pte::D == 0) {
                 tlb.record_hit(index);
                 if self.mmu.config.tlb_check {
-                    self.check_stale(bus, vaddr, kind, ctx, &entry, asid, root);
+                    self.check_stale(bus, vaddr, kind, ctx, &entry, asid);
                 }
                 if !mmu::walker::permitted(entry.pte, kind, ctx) {
                     return Err(self.page_fault(kind, vaddr));
@@ -365,18 +364,7 @@ impl Hart {
         };
         tlb.record_miss();
         self.mmu.counters.walks += 1;
-        let mut counts = WalkCounts::default();
-        let policy = self.mmu.config.ad;
-        let result = mmu::walker::walk(
-            &mut BusMem(bus),
-            root,
-            vaddr,
-            kind,
-            ctx,
-            policy,
-            true,
-            &mut counts,
-        );
+        let (result, counts) = self.walk_page_table(bus, vaddr, kind, ctx, true);
         self.mmu.counters.pte_reads += counts.pte_reads;
         self.mmu.counters.ad_writes += counts.ad_writes;
         match result {
@@ -398,6 +386,32 @@ impl Hart {
                 Err(Trap::new(kind.access_fault(), vaddr))
             }
         }
+    }
+
+    /// Walks the page table `satp` points to for `vaddr`; with `update` false, without
+    /// side effects (no A/D writes, A/D not required).
+    fn walk_page_table(
+        &mut self,
+        bus: &mut Bus,
+        vaddr: u64,
+        kind: Access,
+        ctx: AccessContext,
+        update: bool,
+    ) -> (Result<mmu::Leaf, WalkFault>, WalkCounts) {
+        let root = self.csr.satp & ((1 << 44) - 1);
+        let mut counts = WalkCounts::default();
+        let policy = self.mmu.config.ad;
+        let result = mmu::walker::walk(
+            &mut BusMem(bus),
+            root,
+            vaddr,
+            kind,
+            ctx,
+            policy,
+            update,
+            &mut counts,
+        );
+        (result, counts)
     }
 
     fn page_fault(&mut self, kind: Access, vaddr: u64) -> Trap {
@@ -455,20 +469,9 @@ impl Hart {
         ctx: AccessContext,
         entry: &mmu::tlb::TlbEntry,
         asid: u16,
-        root: u64,
     ) {
-        let mut counts = WalkCounts::default();
-        let policy = self.mmu.config.ad;
-        let fresh = mmu::walker::walk(
-            &mut BusMem(bus),
-            root,
-            vaddr,
-            kind,
-            ctx,
-            policy,
-            false,
-            &mut counts,
-        );
+        // An observation, not a walk of the machine's: no A/D updates, not counted.
+        let (fresh, _) = self.walk_page_table(bus, vaddr, kind, ctx, false);
         let stale = match fresh {
             Ok(leaf) => leaf.pte != entry.pte || leaf.level != entry.level,
             Err(_) => true,
