@@ -198,6 +198,10 @@ pub struct Csrs {
     pub mcycle_offset: u64,
     /// `minstret` = instret + this offset (wrapping).
     pub minstret_offset: u64,
+    /// `mcycle` while `mcountinhibit.CY` holds it still.
+    pub mcycle_frozen: u64,
+    /// `minstret` while `mcountinhibit.IR` holds it still.
+    pub minstret_frozen: u64,
 }
 
 impl Csrs {
@@ -233,6 +237,8 @@ impl Csrs {
             pmpaddr: [0; PMP_ENTRIES],
             mcycle_offset: 0,
             minstret_offset: 0,
+            mcycle_frozen: 0,
+            minstret_frozen: 0,
         }
     }
 
@@ -302,6 +308,24 @@ impl Hart {
         }
     }
 
+    /// `mcycle` as software reads it (privileged spec 3.1.10, 3.1.12 for inhibition).
+    pub fn mcycle(&self) -> u64 {
+        if self.csr.mcountinhibit & 1 != 0 {
+            self.csr.mcycle_frozen
+        } else {
+            self.cycle().wrapping_add(self.csr.mcycle_offset)
+        }
+    }
+
+    /// `minstret` as software reads it.
+    pub fn minstret(&self) -> u64 {
+        if self.csr.mcountinhibit & 4 != 0 {
+            self.csr.minstret_frozen
+        } else {
+            self.instret.wrapping_add(self.csr.minstret_offset)
+        }
+    }
+
     /// Reads CSR `csr` for instruction `raw`.
     pub fn csr_read(&mut self, csr: u16, raw: u32, bus: &mut Bus) -> Result<u64, Trap> {
         use addr::*;
@@ -323,9 +347,9 @@ impl Hart {
                     return Err(ill);
                 }
                 match index {
-                    0 => self.cycle().wrapping_add(c.mcycle_offset),
+                    0 => self.mcycle(),
                     1 => bus.clint.mtime_at(self.cycle()),
-                    2 => self.instret.wrapping_add(c.minstret_offset),
+                    2 => self.minstret(),
                     _ => 0,
                 }
             }
@@ -374,8 +398,8 @@ impl Hart {
                 v
             }
             0x3b0..=0x3bf => c.pmpaddr[(csr - PMPADDR0) as usize],
-            MCYCLE => self.cycle().wrapping_add(c.mcycle_offset),
-            MINSTRET => self.instret.wrapping_add(c.minstret_offset),
+            MCYCLE => self.mcycle(),
+            MINSTRET => self.minstret(),
             0xb03..=0xb1f => 0, // mhpmcounter3..31: hard-wired zero
             _ => return Err(ill),
         };
@@ -390,6 +414,7 @@ impl Hart {
         let ill = Trap::illegal(raw);
         let privilege = self.privilege;
         let cycle = self.cycle();
+        let instret = self.instret;
         let c = &mut self.csr;
         match csr {
             FFLAGS | FRM | FCSR if !c.fp_enabled() => return Err(ill),
@@ -444,7 +469,24 @@ impl Hart {
             MTVEC => write_tvec(&mut c.mtvec, value),
             MCOUNTEREN => c.mcounteren = value as u32,
             MENVCFG => c.menvcfg = value & 1,
-            MCOUNTINHIBIT => c.mcountinhibit = (value as u32) & !2,
+            MCOUNTINHIBIT => {
+                // Privileged spec 3.1.12: an inhibited counter holds its value; when counting
+                // resumes it continues from there, starting with the next instruction.
+                let new = (value as u32) & !2;
+                let (cy_was, ir_was) = (c.mcountinhibit & 1 != 0, c.mcountinhibit & 4 != 0);
+                let (cy_now, ir_now) = (new & 1 != 0, new & 4 != 0);
+                if !cy_was && cy_now {
+                    c.mcycle_frozen = cycle.wrapping_add(c.mcycle_offset);
+                } else if cy_was && !cy_now {
+                    c.mcycle_offset = c.mcycle_frozen.wrapping_sub(cycle.wrapping_add(1));
+                }
+                if !ir_was && ir_now {
+                    c.minstret_frozen = instret.wrapping_add(c.minstret_offset);
+                } else if ir_was && !ir_now {
+                    c.minstret_offset = c.minstret_frozen.wrapping_sub(instret.wrapping_add(1));
+                }
+                c.mcountinhibit = new;
+            }
             0x323..=0x33f => {}
             MSCRATCH => c.mscratch = value,
             MEPC => c.mepc = value & !1,
@@ -477,8 +519,10 @@ impl Hart {
             }
             // The instruction that writes a counter does not then count itself: the offset
             // is set so that the value after this instruction retires is `value`.
+            MCYCLE if c.mcountinhibit & 1 != 0 => c.mcycle_frozen = value,
             MCYCLE => c.mcycle_offset = value.wrapping_sub(cycle.wrapping_add(1)),
-            MINSTRET => c.minstret_offset = value.wrapping_sub(self.instret.wrapping_add(1)),
+            MINSTRET if c.mcountinhibit & 4 != 0 => c.minstret_frozen = value,
+            MINSTRET => c.minstret_offset = value.wrapping_sub(instret.wrapping_add(1)),
             0xb03..=0xb1f => {}
             _ => return Err(ill),
         }

@@ -1680,3 +1680,30 @@ fn timer_interrupt_taken_after_mtimecmp_store_makes_it_pending() {
     assert_eq!(m.hart.csr.mepc, DRAM_BASE + 24);
     assert_eq!(m.hart.x[20], 0);
 }
+
+#[test]
+fn mcountinhibit_holds_and_resumes_the_counters() {
+    // Inhibit CY and IR, run instructions, read both twice (held), then resume: the counters
+    // continue from the held values. The write that clears the inhibit bits does not count
+    // itself; counting starts with the next instruction.
+    let m = pass(
+        &[
+            csrw(addr::MCOUNTINHIBIT, 6), // x6 = 5: CY | IR
+            csrr(5, addr::MINSTRET),
+            csrr(7, addr::MCYCLE),
+            addi(0, 0, 0),
+            addi(0, 0, 0),
+            csrr(8, addr::MINSTRET),
+            csrr(9, addr::MCYCLE),
+            csrw(addr::MCOUNTINHIBIT, 0),
+            csrr(18, addr::MINSTRET),
+            csrr(19, addr::MINSTRET),
+        ],
+        |m| m.hart.x[6] = 5,
+    );
+    let held = m.hart.x[5];
+    assert_eq!(m.hart.x[8], held, "minstret holds while inhibited");
+    assert_eq!(m.hart.x[9], m.hart.x[7], "mcycle holds while inhibited");
+    assert_eq!(m.hart.x[18], held, "minstret resumes from the held value");
+    assert_eq!(m.hart.x[19], held + 1, "and counts again");
+}
