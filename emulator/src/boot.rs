@@ -4,7 +4,7 @@
 //! passes the hart id and the device-tree address.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::bus::Bus;
 use crate::devices::{BootRom, Htif, Uart, UartInput};
@@ -14,12 +14,32 @@ use crate::loader::{self, Image, LoadError, Segment};
 use crate::machine::Machine;
 use crate::ram::{Ram, RamError};
 
+/// Where an image comes from.
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// A file on the host.
+    File(PathBuf),
+    /// An image built into the `sv39` binary: its name and bytes.
+    Embedded(&'static str, &'static [u8]),
+}
+
+impl ImageSource {
+    fn load(&self, raw_base: u64) -> Result<Image, LoadError> {
+        match self {
+            ImageSource::File(path) => loader::load_image(path, raw_base),
+            ImageSource::Embedded(name, bytes) => {
+                loader::parse_image(Path::new(name), bytes.to_vec(), raw_base)
+            }
+        }
+    }
+}
+
 /// What to boot and how.
 pub struct BootConfig {
     /// Firmware image; `None` is `--bios none`: the hart starts at the kernel's entry.
-    pub bios: Option<PathBuf>,
+    pub bios: Option<ImageSource>,
     /// Kernel (or bare-metal program) image.
-    pub kernel: Option<PathBuf>,
+    pub kernel: Option<ImageSource>,
     /// Initial ramdisk.
     pub initrd: Option<PathBuf>,
     /// Kernel command line, placed in `/chosen/bootargs`.
@@ -97,11 +117,7 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
         });
     }
     let ram_end = DRAM_BASE + cfg.ram_size;
-    let bios = cfg
-        .bios
-        .as_deref()
-        .map(|p| loader::load_image(p, DRAM_BASE))
-        .transpose()?;
+    let bios = cfg.bios.as_ref().map(|s| s.load(DRAM_BASE)).transpose()?;
     let kernel_base = if bios.is_some() {
         KERNEL_BASE
     } else {
@@ -109,8 +125,8 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     };
     let kernel = cfg
         .kernel
-        .as_deref()
-        .map(|p| loader::load_image(p, kernel_base))
+        .as_ref()
+        .map(|s| s.load(kernel_base))
         .transpose()?;
     if bios.is_none() && kernel.is_none() {
         return Err(BootError::NothingToRun);

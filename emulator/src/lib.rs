@@ -14,6 +14,7 @@ pub mod bus;
 pub mod devices;
 pub mod fdt;
 pub mod hart;
+pub mod images;
 pub mod layout;
 pub mod loader;
 pub mod machine;

@@ -115,6 +115,11 @@ pub fn load_image(path: &Path, raw_base: u64) -> Result<Image, LoadError> {
         path: path.to_owned(),
         io,
     })?;
+    parse_image(path, bytes, raw_base)
+}
+
+/// Parses image bytes that came from `path` (a file, or the name of an embedded image).
+pub fn parse_image(path: &Path, bytes: Vec<u8>, raw_base: u64) -> Result<Image, LoadError> {
     if bytes.starts_with(ELF_MAGIC) {
         parse_elf(path, &bytes)
     } else if let Some(reason) = not_a_raw_image(&bytes) {

@@ -36,6 +36,12 @@ struct Cli {
 enum Command {
     /// Boot the machine: firmware, kernel and initrd, as on QEMU's `virt`.
     Run(Box<RunArgs>),
+    /// Write the embedded firmware and kernel ELF files to a directory, for QEMU or gdb.
+    Images {
+        /// Directory to write them into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Measure interpreter speed on built-in bare-metal loops (million instructions/s).
     Bench {
         /// Approximate length of each benchmark, in millions of guest instructions.
@@ -47,11 +53,12 @@ enum Command {
 #[derive(clap::Args)]
 struct RunArgs {
     /// Firmware image (ELF, or raw binary at 0x8000_0000), or `none` to start the hart at
-    /// the kernel's entry point in M-mode (how bare-metal test programs run).
+    /// the kernel's entry point in M-mode (how bare-metal test programs run). Default: the
+    /// embedded sv39 firmware.
     #[arg(long, value_name = "PATH|none")]
-    bios: String,
+    bios: Option<String>,
     /// Kernel or bare-metal program (ELF at its physical addresses, or raw binary at
-    /// 0x8020_0000, or 0x8000_0000 with `--bios none`).
+    /// 0x8020_0000, or 0x8000_0000 with `--bios none`). Default: the embedded sv39 kernel.
     #[arg(long, value_name = "PATH")]
     kernel: Option<PathBuf>,
     /// Initial ramdisk, announced in the device tree's /chosen node.
@@ -161,6 +168,18 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Images { out } => match sv39::images::write_all(&out) {
+            Ok(paths) => {
+                for p in paths {
+                    println!("{}", p.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sv39: cannot write images to {}: {e}", out.display());
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Bench { millions } => {
             for r in sv39::bench::standard(millions) {
                 let misses = r
@@ -188,9 +207,22 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             disk.display()
         );
     }
-    let bios = match args.bios.as_str() {
-        "none" => None,
-        path => Some(PathBuf::from(path)),
+    use sv39::boot::ImageSource;
+    use sv39::images;
+    let bios = match args.bios.as_deref() {
+        Some("none") => None,
+        Some(path) => Some(ImageSource::File(PathBuf::from(path))),
+        None => Some(ImageSource::Embedded(
+            images::FIRMWARE_NAME,
+            images::FIRMWARE,
+        )),
+    };
+    // Without --kernel the embedded kernel runs, except bare-metal (--bios none), which
+    // needs a program of its own.
+    let kernel = match (args.kernel, &bios) {
+        (Some(path), _) => Some(ImageSource::File(path)),
+        (None, Some(_)) => Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
+        (None, None) => None,
     };
     let stdin = std::io::stdin();
     let uart_input = if stdin.is_terminal() {
@@ -210,7 +242,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     mmu.tlb_check = args.tlb_check;
     let mut machine = build_machine(BootConfig {
         bios,
-        kernel: args.kernel,
+        kernel,
         initrd: args.initrd,
         append: args.append,
         ram_size: args.memory,

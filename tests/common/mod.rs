@@ -99,15 +99,22 @@ fn require_compiler() {
 /// flags plus `extra`, once per test binary.
 pub fn compile(out: &str, sources: &[&str], extra: &[&str]) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(path) = built.lock().unwrap().get(out) {
+    // The lock is held while compiling: tests run in parallel, and two of them asking for
+    // the same program must not rebuild it while the other is already running it.
+    let mut built = BUILT
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap();
+    if let Some(path) = built.get(out) {
         return path.clone();
     }
     require_compiler();
     let dir = programs_dir();
     let path = build_dir().join(out);
+    // Written under a temporary name and renamed, so no reader ever sees half a file.
+    let partial = build_dir().join(format!("{out}.partial.{}", std::process::id()));
     let mut cmd = Command::new(CC);
-    cmd.args(CFLAGS).args(extra).arg("-o").arg(&path);
+    cmd.args(CFLAGS).args(extra).arg("-o").arg(&partial);
     for src in sources {
         if src.starts_with('-') {
             cmd.arg(src); // a library such as -lgcc, after the objects
@@ -121,7 +128,8 @@ pub fn compile(out: &str, sources: &[&str], extra: &[&str]) -> PathBuf {
         "building {out} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    built.lock().unwrap().insert(out.to_string(), path.clone());
+    std::fs::rename(&partial, &path).unwrap_or_else(|e| panic!("rename {out}: {e}"));
+    built.insert(out.to_string(), path.clone());
     path
 }
 
