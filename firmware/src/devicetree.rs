@@ -2,8 +2,11 @@
 //! for addresses): memory, the timebase, the UART, the CLINT and the finisher.
 
 use fdt::Fdt;
+#[cfg(test)]
+use fdt::FdtError;
 
 /// The platform, as the device tree describes it. Absent devices are `None`.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Platform {
     /// First memory region: (base, size in bytes).
     pub memory: Option<(usize, usize)>,
@@ -24,10 +27,22 @@ impl Platform {
     /// # Safety
     /// `address` must point at a flattened device tree that stays in place and unchanged for the
     /// duration of the call.
+    #[cfg(target_arch = "riscv64")]
     pub unsafe fn read(address: usize) -> Option<Self> {
         // SAFETY: the caller guarantees a device tree at `address`; `from_ptr` checks its
         // header and reads no further than the size the header gives.
         let fdt = unsafe { Fdt::from_ptr(address as *const u8) }.ok()?;
+        Some(Self::from_fdt(&fdt))
+    }
+
+    /// Reads the platform from the flattened device tree in `blob`; an error if its header is
+    /// not a device tree's or `blob` is shorter than the header says.
+    #[cfg(test)]
+    pub fn from_bytes(blob: &[u8]) -> Result<Self, FdtError> {
+        Fdt::new(blob).map(|fdt| Self::from_fdt(&fdt))
+    }
+
+    fn from_fdt(fdt: &Fdt) -> Self {
         let first_reg = |compatible: &[&str]| {
             let node = fdt.find_compatible(compatible)?;
             node.reg()?
@@ -51,12 +66,51 @@ impl Platform {
                 .unwrap_or(0);
             (base, shift)
         });
-        Some(Self {
+        Self {
             memory,
             timebase_hz,
             uart,
             clint: first_reg(&["riscv,clint0", "sifive,clint0"]),
             finisher: first_reg(&["sifive,test0"]),
-        })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// QEMU 7.2's `virt` machine with 128 MiB and one hart, made by
+    /// `qemu-system-riscv64 -M virt,dumpdtb=virt.dtb -m 128M -nographic` and compacted (QEMU pads
+    /// the dump to 1 MiB) by `dtc -I dtb -O dtb -o qemu-virt-128M.dtb virt.dtb`.
+    const QEMU_VIRT: &[u8] = include_bytes!("../tests/data/qemu-virt-128M.dtb");
+
+    #[test]
+    fn reads_qemu_virt() {
+        let platform = Platform::from_bytes(QEMU_VIRT).expect("a valid device tree");
+        assert_eq!(
+            platform,
+            Platform {
+                memory: Some((0x8000_0000, 128 << 20)),
+                timebase_hz: Some(10_000_000),
+                uart: Some((0x1000_0000, 0)),
+                clint: Some(0x200_0000),
+                finisher: Some(0x10_0000),
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_blobs_are_errors() {
+        assert!(Platform::from_bytes(&[]).is_err());
+        assert!(Platform::from_bytes(&[0; 64]).is_err());
+        assert!(Platform::from_bytes(b"not a device tree, just some bytes of text").is_err());
+        // Cut short of the size its header gives.
+        assert!(Platform::from_bytes(&QEMU_VIRT[..QEMU_VIRT.len() / 2]).is_err());
+        assert!(Platform::from_bytes(&QEMU_VIRT[..8]).is_err());
+        // The right size, the wrong magic.
+        let mut bad_magic = QEMU_VIRT.to_vec();
+        bad_magic[0] ^= 0xff;
+        assert!(Platform::from_bytes(&bad_magic).is_err());
     }
 }

@@ -6,39 +6,59 @@
 //! and drops to the S-mode stage at 0x8020_0000; then it serves SBI calls and the timer from
 //! its trap handler. Other harts park in `wfi`.
 
-#![no_std]
-#![no_main]
+//!
+//! The decisions (SBI dispatch, SRST, device-tree reading) are plain functions that `cargo test`
+//! runs on the host; the assembly, CSRs and devices they drive are built for RISC-V only.
 
+#![cfg_attr(target_arch = "riscv64", no_std)]
+#![cfg_attr(target_arch = "riscv64", no_main)]
+// Off RISC-V (the host's tests and `cargo clippy --all-targets`), nothing but the tests calls
+// the pure logic.
+#![cfg_attr(not(target_arch = "riscv64"), allow(dead_code))]
+
+#[cfg(target_arch = "riscv64")]
 mod arch;
+#[cfg(target_arch = "riscv64")]
 mod console;
 mod devicetree;
 mod reset;
 mod sbi;
+#[cfg(target_arch = "riscv64")]
 mod timer;
+#[cfg(target_arch = "riscv64")]
 mod trap;
 
+#[cfg(target_arch = "riscv64")]
 use arch::{clear_csr, interrupt, mstatus, set_csr, write_csr};
+#[cfg(target_arch = "riscv64")]
 use console::println;
+#[cfg(target_arch = "riscv64")]
 use devicetree::Platform;
 
+#[cfg(target_arch = "riscv64")]
 /// Where the S-mode stage (the kernel) starts.
 const NEXT_STAGE: usize = 0x8020_0000;
 
+#[cfg(target_arch = "riscv64")]
 /// Exceptions handed straight to S-mode, as OpenSBI 1.1 on QEMU's virt delegates them:
 /// instruction misaligned (0), breakpoint (3), U-mode ecall (8), and the instruction (12),
 /// load (13) and store/AMO (15) page faults.
 const MEDELEG: usize = 0xb109;
 
+#[cfg(target_arch = "riscv64")]
 /// Interrupts handed to S-mode: its software, timer and external interrupts.
 const MIDELEG: usize = interrupt::SSIP | interrupt::STIP | interrupt::SEIP;
 
+#[cfg(target_arch = "riscv64")]
 /// `pmpcfg` entry: NAPOT (A = 3), readable, writable, executable.
 const PMP_NAPOT_RWX: usize = (3 << 3) | 0b111;
 
+#[cfg(target_arch = "riscv64")]
 /// `menvcfg.STCE`: the Sstc `stimecmp` would own STIP; the firmware keeps it off so that
 /// `set_timer` and the CLINT drive S-mode's timer on every machine.
 const MENVCFG_STCE: usize = 1 << 63;
 
+#[cfg(target_arch = "riscv64")]
 /// Called by `_start` on hart 0 with the boot ROM's a0 and a1, on the firmware stack.
 #[unsafe(no_mangle)]
 extern "C" fn boot_main(hart_id: usize, device_tree: usize) -> ! {
@@ -71,6 +91,7 @@ extern "C" fn boot_main(hart_id: usize, device_tree: usize) -> ! {
     }
 }
 
+#[cfg(target_arch = "riscv64")]
 /// The banner: deterministic, so it reads the same on sv39 and on QEMU.
 fn print_banner(platform: &Platform) {
     println!("sv39-firmware {}", env!("CARGO_PKG_VERSION"));
@@ -92,6 +113,7 @@ fn print_banner(platform: &Platform) {
     println!();
 }
 
+#[cfg(target_arch = "riscv64")]
 /// PMP, delegation, counters and interrupt enables for running S-mode below the firmware.
 fn setup_machine_mode() {
     // SAFETY: each write only configures what S/U-mode may do or which traps reach it:
@@ -114,8 +136,17 @@ fn setup_machine_mode() {
     }
 }
 
+#[cfg(target_arch = "riscv64")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("sv39-firmware: panic: {info}");
     reset::power_off_failure(reset::FIRMWARE_FAULT_STATUS)
+}
+
+/// Built for the host outside the tests (`cargo build`, `cargo clippy --all-targets`): the
+/// firmware itself runs on RISC-V only.
+#[cfg(not(any(test, target_arch = "riscv64")))]
+fn main() {
+    eprintln!("sv39-firmware runs in M-mode: build it with --target riscv64gc-unknown-none-elf");
+    std::process::exit(1);
 }
