@@ -91,10 +91,4 @@ impl Hart {
     pub fn cycle(&self) -> u64 {
         self.instret.wrapping_add(self.stall_cycles)
     }
-
-    /// Reads integer register `r` (0..=31).
-    #[inline(always)]
-    pub fn xreg(&self, r: u8) -> u64 {
-        self.x[r as usize]
-    }
 }
