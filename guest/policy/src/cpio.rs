@@ -58,7 +58,7 @@ pub enum CpioError {
         /// The field's name (`c_filesize`, ...).
         field: &'static str,
     },
-    /// A name that is empty or not NUL-terminated.
+    /// A name that is not NUL-terminated or has a NUL inside (`c_namesize` 0 included).
     BadName {
         /// The header's offset in the archive.
         offset: usize,
@@ -469,5 +469,215 @@ impl Initramfs {
     /// All nodes with their ids.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &Node)> {
         self.nodes.iter().enumerate().map(|(i, n)| (i as FileId, n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec;
+
+    /// Appends one newc entry.
+    fn entry(out: &mut Vec<u8>, name: &str, mode: u32, ino: u32, data: &[u8]) {
+        let header = format!(
+            "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+            0,
+            0,
+            1,
+            0x5f00_0000,
+            data.len(),
+            0,
+            0x1f,
+            0,
+            0,
+            name.len() + 1,
+            0
+        );
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while !out.len().is_multiple_of(4) {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while !out.len().is_multiple_of(4) {
+            out.push(0);
+        }
+    }
+
+    fn archive() -> Vec<u8> {
+        let mut a = Vec::new();
+        entry(&mut a, ".", S_IFDIR | 0o755, 1, b"");
+        entry(&mut a, "bin", S_IFDIR | 0o755, 2, b"");
+        entry(&mut a, "bin/hello", S_IFREG | 0o755, 3, b"\x7fELF...");
+        entry(&mut a, "bin/sh", S_IFLNK | 0o777, 4, b"hello");
+        entry(&mut a, "etc/motd", S_IFREG | 0o644, 5, b"hi\n");
+        entry(&mut a, "TRAILER!!!", 0, 0, b"");
+        a
+    }
+
+    #[test]
+    fn iterates_entries() {
+        let a = archive();
+        let all: Vec<CpioEntry<'_>> = entries(&a).map(|e| e.unwrap()).collect();
+        assert_eq!(all.len(), 5);
+        assert_eq!(all[2].name, b"bin/hello");
+        assert_eq!(all[2].mode, S_IFREG | 0o755);
+        assert_eq!((all[2].ino, all[2].nlink, all[2].dev_minor), (3, 1, 0x1f));
+        assert_eq!(&a[all[2].data.clone()], b"\x7fELF...");
+        assert_eq!(all[2].data.start % 4, 0);
+        assert_eq!(&a[all[4].data.clone()], b"hi\n");
+        assert_eq!(all[4].mtime, 0x5f00_0000);
+    }
+
+    #[test]
+    fn stops_at_the_trailer_and_accepts_crc_magic() {
+        let mut a = archive();
+        a.extend_from_slice(b"garbage after the trailer");
+        assert_eq!(entries(&a).count(), 5);
+        let mut crc = Vec::new();
+        entry(&mut crc, "f", S_IFREG | 0o600, 9, b"x");
+        crc[5] = b'2';
+        let e = entries(&crc).next().unwrap().unwrap();
+        assert_eq!(e.name, b"f");
+        // No trailer: iteration ends where the data ends.
+        assert_eq!(
+            entries(&crc).count(),
+            2,
+            "one entry, then a truncation error"
+        );
+        assert_eq!(
+            entries(&crc).nth(1),
+            Some(Err(CpioError::Truncated { offset: crc.len() }))
+        );
+        assert_eq!(
+            entries(&[]).next(),
+            Some(Err(CpioError::Truncated { offset: 0 }))
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let a = archive();
+        let mut bad = a.clone();
+        bad[0] = b'1';
+        assert_eq!(
+            entries(&bad).next(),
+            Some(Err(CpioError::BadMagic { offset: 0 }))
+        );
+        let mut bad = a.clone();
+        bad[6 + 8 * 6] = b'g';
+        assert_eq!(
+            entries(&bad).next(),
+            Some(Err(CpioError::BadField {
+                offset: 0,
+                field: "c_filesize"
+            }))
+        );
+        let mut bad = Vec::new();
+        entry(&mut bad, "abc", 0, 0, b"");
+        bad[110 + 3] = b'x';
+        assert_eq!(
+            entries(&bad).next(),
+            Some(Err(CpioError::BadName { offset: 0 }))
+        );
+        let msg = format!(
+            "{}",
+            CpioError::BadField {
+                offset: 4,
+                field: "c_mode"
+            }
+        );
+        assert!(msg.contains("c_mode"));
+    }
+
+    #[test]
+    fn never_panics_on_prefixes_or_damage() {
+        let a = archive();
+        for len in 0..a.len() {
+            let _ = entries(&a[..len]).count();
+            let _ = Initramfs::new(&a[..len]);
+        }
+        for at in 0..a.len() {
+            for value in [b'0', b'f', b'g', 0, 0xff] {
+                let mut d = a.clone();
+                d[at] = value;
+                if let Ok(fs) = Initramfs::new(&d) {
+                    for (id, _) in fs.iter() {
+                        let _ = fs.data(&d, id);
+                        let _ = fs.children(id).count();
+                    }
+                }
+            }
+        }
+        // Huge sizes in the header do not overflow.
+        let mut d = Vec::new();
+        entry(&mut d, "f", S_IFREG, 1, b"");
+        d[54..62].copy_from_slice(b"ffffffff");
+        assert_eq!(
+            entries(&d).next(),
+            Some(Err(CpioError::Truncated { offset: 0 }))
+        );
+        d[54..62].copy_from_slice(b"00000000");
+        d[94..102].copy_from_slice(b"ffffffff");
+        assert_eq!(
+            entries(&d).next(),
+            Some(Err(CpioError::Truncated { offset: 0 }))
+        );
+    }
+
+    #[test]
+    fn index_with_implied_directories() {
+        let a = archive();
+        let fs = Initramfs::new(&a).unwrap();
+        let root = fs.lookup(b"/").unwrap();
+        assert_eq!(root, 0);
+        let names: Vec<&[u8]> = fs.children(root).map(|(name, _)| name).collect();
+        assert_eq!(names, vec![&b"bin"[..], &b"etc"[..]]);
+        let etc = fs.node(fs.lookup(b"/etc").unwrap()).unwrap();
+        assert!(etc.is_dir(), "implied by etc/motd");
+        assert_eq!(etc.d_type(), 4);
+        let bin = fs.lookup(b"/bin").unwrap();
+        let names: Vec<&[u8]> = fs.children(bin).map(|(name, _)| name).collect();
+        assert_eq!(names, vec![&b"hello"[..], &b"sh"[..]]);
+        let hello = fs.lookup(b"/bin/hello").unwrap();
+        let node = fs.node(hello).unwrap();
+        assert!(node.is_regular());
+        assert_eq!((node.size(), node.ino, node.d_type()), (7, 3, 8));
+        assert_eq!(fs.data(&a, hello), Some(&b"\x7fELF..."[..]));
+        let sh = fs.node(fs.lookup(b"/bin/sh").unwrap()).unwrap();
+        assert!(sh.is_symlink());
+        assert_eq!(&a[sh.data.clone()], b"hello");
+        assert_eq!(
+            fs.lookup(b"bin/hello"),
+            None,
+            "lookups take normalised absolute paths"
+        );
+        assert_eq!(fs.lookup(b"/nope"), None);
+        assert_eq!(fs.len(), 6);
+        assert_eq!(fs.node(99), None);
+        assert_eq!(fs.children(99).count(), 0);
+    }
+
+    #[test]
+    fn odd_names_and_duplicates() {
+        let mut a = Vec::new();
+        entry(&mut a, "./a/./b", S_IFREG | 0o644, 1, b"one");
+        entry(&mut a, "/a/b", S_IFREG | 0o644, 2, b"two");
+        entry(&mut a, "a", S_IFDIR | 0o700, 3, b"");
+        entry(&mut a, "", S_IFREG, 4, b"");
+        entry(&mut a, "TRAILER!!!", 0, 0, b"");
+        let fs = Initramfs::new(&a).unwrap();
+        let b = fs.lookup(b"/a/b").unwrap();
+        assert_eq!(fs.data(&a, b), Some(&b"two"[..]), "the later entry wins");
+        let dir = fs.lookup(b"/a").unwrap();
+        assert_eq!(fs.node(dir).unwrap().mode, S_IFDIR | 0o700);
+        assert_eq!(
+            fs.children(dir).count(),
+            1,
+            "children survive the directory's own entry"
+        );
+        assert_eq!(fs.len(), 3);
     }
 }

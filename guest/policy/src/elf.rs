@@ -535,3 +535,6 @@ impl ExecImage {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -232,3 +232,248 @@ pub fn decide(vmas: &VmaSet, addr: u64, access: Access, pte: PteState) -> FaultD
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vma::{Backing, Vma, VmaName};
+
+    const R: PteFlags = PteFlags {
+        read: true,
+        write: false,
+        exec: false,
+        user: true,
+    };
+    const RW: PteFlags = PteFlags {
+        read: true,
+        write: true,
+        exec: false,
+        user: true,
+    };
+    const RX: PteFlags = PteFlags {
+        read: true,
+        write: false,
+        exec: true,
+        user: true,
+    };
+    const X: PteFlags = PteFlags {
+        read: false,
+        write: false,
+        exec: true,
+        user: true,
+    };
+
+    fn set() -> VmaSet {
+        let mut set = VmaSet::new();
+        set.insert(Vma {
+            start: 0x10000,
+            end: 0x13000,
+            perms: Perms::RX,
+            sharing: Sharing::Private,
+            backing: Backing::File {
+                file: 4,
+                offset: 0,
+                file_end: 0x2100,
+            },
+            name: VmaName::None,
+        })
+        .unwrap();
+        set.insert(Vma::anonymous(0x20000, 0x22000, Perms::RW))
+            .unwrap();
+        set.insert(Vma::anonymous(0x30000, 0x31000, Perms::NONE))
+            .unwrap();
+        set.insert(Vma::anonymous(
+            0x40000,
+            0x41000,
+            Perms {
+                read: false,
+                write: true,
+                exec: false,
+            },
+        ))
+        .unwrap();
+        set.insert(Vma::anonymous(
+            0x50000,
+            0x51000,
+            Perms {
+                read: false,
+                write: false,
+                exec: true,
+            },
+        ))
+        .unwrap();
+        let mut shared = Vma::anonymous(0x60000, 0x61000, Perms::RW);
+        shared.sharing = Sharing::Shared;
+        set.insert(shared).unwrap();
+        set
+    }
+
+    #[test]
+    fn pte_flags_follow_the_riscv_protection_map() {
+        assert_eq!(pte_flags(Perms::NONE), None);
+        assert_eq!(pte_flags(Perms::R), Some(R));
+        assert_eq!(
+            pte_flags(Perms {
+                read: false,
+                write: true,
+                exec: false
+            }),
+            Some(RW)
+        );
+        assert_eq!(
+            pte_flags(Perms {
+                read: false,
+                write: false,
+                exec: true
+            }),
+            Some(X)
+        );
+        assert_eq!(pte_flags(Perms::RX), Some(RX));
+        assert_eq!(pte_flags(Perms::RW).unwrap().bits(), PTE_R | PTE_W | PTE_U);
+        assert_eq!(
+            PteFlags::from_bits(0xdf),
+            PteFlags {
+                read: true,
+                write: true,
+                exec: true,
+                user: true
+            }
+        );
+        assert_eq!(RW.without_write(), R);
+    }
+
+    #[test]
+    fn scause_codes() {
+        assert_eq!(Access::from_scause(12), Some(Access::Execute));
+        assert_eq!(Access::from_scause(13), Some(Access::Read));
+        assert_eq!(Access::from_scause(15), Some(Access::Write));
+        assert_eq!(Access::from_scause(5), None);
+    }
+
+    #[test]
+    fn absent_pages_are_filled_from_the_file_or_zeroed() {
+        let set = set();
+        assert_eq!(
+            decide(&set, 0x10abc, Access::Execute, PteState::Absent),
+            FaultDecision::FileBacked {
+                page: 0x10000,
+                file: 4,
+                offset: 0,
+                len: 4096,
+                flags: RX
+            }
+        );
+        assert_eq!(
+            decide(&set, 0x12000, Access::Read, PteState::Absent),
+            FaultDecision::FileBacked {
+                page: 0x12000,
+                file: 4,
+                offset: 0x2000,
+                len: 0x100,
+                flags: RX
+            }
+        );
+        assert_eq!(
+            decide(&set, 0x21fff, Access::Write, PteState::Absent),
+            FaultDecision::DemandZero {
+                page: 0x21000,
+                flags: RW
+            }
+        );
+        // Write-only areas map R+W; reads are allowed, as Linux's access_error allows them.
+        assert_eq!(
+            decide(&set, 0x40000, Access::Read, PteState::Absent),
+            FaultDecision::DemandZero {
+                page: 0x40000,
+                flags: RW
+            }
+        );
+    }
+
+    #[test]
+    fn segv_reasons() {
+        let set = set();
+        let maperr = FaultDecision::Segv(SegvReason::NoVma);
+        let accerr = FaultDecision::Segv(SegvReason::Protection);
+        assert_eq!(decide(&set, 0x0, Access::Read, PteState::Absent), maperr);
+        assert_eq!(
+            decide(&set, 0x13000, Access::Read, PteState::Absent),
+            maperr
+        );
+        assert_eq!(
+            decide(&set, 0x8000_0000, Access::Read, PteState::Absent),
+            maperr
+        );
+        assert_eq!(
+            decide(&set, 0x10000, Access::Write, PteState::Absent),
+            accerr
+        );
+        assert_eq!(
+            decide(&set, 0x20000, Access::Execute, PteState::Absent),
+            accerr
+        );
+        for access in [Access::Read, Access::Write, Access::Execute] {
+            assert_eq!(
+                decide(&set, 0x30000, access, PteState::Absent),
+                accerr,
+                "PROT_NONE"
+            );
+        }
+        assert_eq!(
+            decide(&set, 0x50000, Access::Read, PteState::Absent),
+            accerr,
+            "exec-only"
+        );
+        assert_eq!(
+            decide(&set, 0x50000, Access::Execute, PteState::Absent),
+            FaultDecision::DemandZero {
+                page: 0x50000,
+                flags: X
+            }
+        );
+        assert_eq!(SegvReason::NoVma.si_code(), 1);
+        assert_eq!(SegvReason::Protection.si_code(), 2);
+    }
+
+    #[test]
+    fn present_ptes() {
+        let set = set();
+        let present = |f| PteState::Present(f);
+        assert_eq!(
+            decide(&set, 0x20000, Access::Write, present(RW)),
+            FaultDecision::Spurious
+        );
+        assert_eq!(
+            decide(&set, 0x10000, Access::Read, present(RX)),
+            FaultDecision::Spurious
+        );
+        assert_eq!(
+            decide(&set, 0x20010, Access::Write, present(R)),
+            FaultDecision::Cow {
+                page: 0x20000,
+                flags: RW
+            }
+        );
+        assert_eq!(
+            decide(&set, 0x60010, Access::Write, present(R)),
+            FaultDecision::UpgradePte {
+                page: 0x60000,
+                flags: RW
+            },
+            "shared pages are never copied"
+        );
+        let not_user = PteFlags { user: false, ..RW };
+        assert_eq!(
+            decide(&set, 0x20000, Access::Read, present(not_user)),
+            FaultDecision::UpgradePte {
+                page: 0x20000,
+                flags: RW
+            }
+        );
+        // A present PTE never overrides the area's rights.
+        assert_eq!(
+            decide(&set, 0x10000, Access::Write, present(RW)),
+            FaultDecision::Segv(SegvReason::Protection)
+        );
+    }
+}

@@ -377,3 +377,164 @@ fn aux_entries(
     v.push((AT_NULL, 0));
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vma::{DEFAULT_STACK_RLIMIT, USER_END};
+
+    fn word(bytes: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+    }
+
+    fn aux() -> AuxValues {
+        AuxValues::new(0x10040, 7, 0x10120)
+    }
+
+    fn request<'a>(
+        argv: &'a [&'a [u8]],
+        envp: &'a [&'a [u8]],
+        aux: &'a AuxValues,
+    ) -> StackRequest<'a> {
+        StackRequest {
+            stack_top: USER_END,
+            execfn: b"/bin/a",
+            argv,
+            envp,
+            aux,
+            random: *b"0123456789abcdef",
+            stack_rlimit: DEFAULT_STACK_RLIMIT,
+        }
+    }
+
+    #[test]
+    fn layout_byte_by_byte() {
+        let aux = aux();
+        let stack = build(&request(&[b"a", b"bc"], &[b"X=1"], &aux)).unwrap();
+        let top = USER_END;
+        assert_eq!(stack.sp, top - 368);
+        assert_eq!(stack.sp % 16, 0);
+        assert_eq!(stack.bytes.len(), 368);
+
+        // Build the expected image independently, word by word from sp.
+        let mut expected: Vec<u8> = Vec::new();
+        let mut push = |v: u64| expected.extend_from_slice(&v.to_le_bytes());
+        push(2); // argc
+        push(top - 24); // argv[0] "a"
+        push(top - 22); // argv[1] "bc"
+        push(0);
+        push(top - 19); // envp[0] "X=1"
+        push(0);
+        for (kind, value) in [
+            (AT_HWCAP, HWCAP_RV64IMAFDC),
+            (AT_PAGESZ, 4096),
+            (AT_CLKTCK, 100),
+            (AT_PHDR, 0x10040),
+            (AT_PHENT, 56),
+            (AT_PHNUM, 7),
+            (AT_BASE, 0),
+            (AT_FLAGS, 0),
+            (AT_ENTRY, 0x10120),
+            (AT_UID, 0),
+            (AT_EUID, 0),
+            (AT_GID, 0),
+            (AT_EGID, 0),
+            (AT_SECURE, 0),
+            (AT_RANDOM, top - 48),
+            (AT_EXECFN, top - 15),
+            (AT_NULL, 0),
+        ] {
+            push(kind);
+            push(value);
+        }
+        expected.extend_from_slice(b"0123456789abcdef"); // at top - 48
+        expected.extend_from_slice(&[0; 8]); // padding from top - 32 to the strings
+        expected.extend_from_slice(b"a\0bc\0X=1\0/bin/a\0");
+        expected.extend_from_slice(&[0; 8]); // the top word
+        assert_eq!(stack.bytes, expected);
+
+        assert_eq!((stack.arg_start, stack.arg_end), (top - 24, top - 19));
+        assert_eq!((stack.env_start, stack.env_end), (top - 19, top - 15));
+        assert_eq!((stack.execfn_addr, stack.random_addr), (top - 15, top - 48));
+        assert_eq!(stack.vma_start, top - PAGE_SIZE - STACK_EXPAND);
+        assert_eq!(HWCAP_RV64IMAFDC, 0x112d);
+    }
+
+    #[test]
+    fn padding_sits_between_auxv_and_random_bytes() {
+        let aux = aux();
+        let stack = build(&request(&[b"prog"], &[], &aux)).unwrap();
+        let top = USER_END;
+        // Strings: "/bin/a\0" (7) + "prog\0" (5) below the top word.
+        assert_eq!(stack.arg_start, top - 20);
+        assert_eq!(stack.random_addr, top - 48);
+        // 17 auxv pairs (34 words) + argc, argv, NULL, NULL = 38 words = 304 bytes; from
+        // top - 48 that is top - 352, already aligned.
+        assert_eq!(stack.sp, top - 352);
+        let b = &stack.bytes;
+        assert_eq!(word(b, 0), 1);
+        assert_eq!(word(b, 8), top - 20);
+        assert_eq!((word(b, 16), word(b, 24)), (0, 0));
+        assert_eq!(word(b, 32), AT_HWCAP);
+        // With an extra envp entry (39 words), sp moves down 16 and 8 bytes of padding appear
+        // after AT_NULL.
+        let stack = build(&request(&[b"prog"], &[b""], &aux)).unwrap();
+        assert_eq!(stack.sp, top - 368);
+        let b = &stack.bytes;
+        let null_at = 8 * (1 + 2 + 2) + 16 * 16;
+        assert_eq!((word(b, null_at), word(b, null_at + 8)), (AT_NULL, 0));
+        assert_eq!(word(b, null_at + 16), 0, "padding");
+        assert_eq!(&b[null_at + 24..null_at + 40], b"0123456789abcdef");
+    }
+
+    #[test]
+    fn optional_entries_and_empty_argv() {
+        let mut aux = aux();
+        aux.minsigstksz = Some(0x1000);
+        aux.hwcap2 = Some(2);
+        aux.platform = Some(b"riscv64".to_vec());
+        aux.arch_entries = alloc::vec![(AT_SYSINFO_EHDR, 0x1234)];
+        let stack = build(&request(&[], &[], &aux)).unwrap();
+        let b = &stack.bytes;
+        // Linux supplies an empty argv[0] when argv is empty.
+        assert_eq!(word(b, 0), 1);
+        let argv0 = word(b, 8);
+        assert_eq!(b[(argv0 - stack.sp) as usize], 0);
+        assert_eq!(argv0, stack.arg_start);
+        let auxv_at = 8 * 4;
+        let pairs: Vec<(u64, u64)> = (0..)
+            .map(|i| (word(b, auxv_at + 16 * i), word(b, auxv_at + 16 * i + 8)))
+            .take_while(|&(k, _)| k != AT_NULL)
+            .collect();
+        assert_eq!(pairs[0], (AT_SYSINFO_EHDR, 0x1234));
+        assert_eq!(pairs[1], (AT_MINSIGSTKSZ, 0x1000));
+        assert_eq!(pairs[2].0, AT_HWCAP);
+        let kinds: Vec<u64> = pairs.iter().map(|p| p.0).collect();
+        let random = kinds.iter().position(|&k| k == AT_RANDOM).unwrap();
+        assert_eq!(&kinds[random + 1..], &[AT_HWCAP2, AT_EXECFN, AT_PLATFORM]);
+        let platform = pairs.last().unwrap().1;
+        let at = (platform - stack.sp) as usize;
+        assert_eq!(&b[at..at + 8], b"riscv64\0");
+        assert_eq!(platform, stack.random_addr + 16);
+    }
+
+    #[test]
+    fn too_big() {
+        let aux = aux();
+        let long = alloc::vec![b'x'; MAX_ARG_STRLEN];
+        assert_eq!(build(&request(&[&long], &[], &aux)), Err(Errno::E2BIG));
+        let fits = alloc::vec![b'x'; MAX_ARG_STRLEN - 1];
+        assert!(build(&request(&[&fits], &[], &aux)).is_ok());
+        // 2 MiB of strings: over a quarter of 8 MiB.
+        let many: Vec<&[u8]> = (0..17).map(|_| &fits[..]).collect();
+        assert_eq!(build(&request(&many, &[], &aux)), Err(Errno::E2BIG));
+        let mut small = request(&many, &[], &aux);
+        small.stack_rlimit = 64 << 20;
+        assert!(build(&small).is_ok(), "a bigger stack limit allows more");
+        let mut low = request(&[b"a"], &[], &aux);
+        low.stack_top = 0x1000;
+        assert_eq!(build(&low), Err(Errno::EINVAL));
+        low.stack_top = USER_END - 8;
+        assert_eq!(build(&low), Err(Errno::EINVAL), "misaligned top");
+    }
+}

@@ -753,3 +753,6 @@ fn highest_fit(gap: Range<u64>, len: u64, reserved: &Range<u64>) -> Option<u64> 
     let below = reserved.start.min(gap.end);
     (below >= gap.start && below - gap.start >= len).then(|| below - len)
 }
+
+#[cfg(test)]
+mod tests;
