@@ -34,3 +34,23 @@ fn parse_decimal_u8(text: &str) -> Option<u8> {
     }
     text.parse().ok()
 }
+
+/// The first program from `init=PATH` and the words after `--` (its arguments), as Linux
+/// reads them; empty when there is no `init=`.
+pub fn init_argv(bootargs: &str) -> alloc::vec::Vec<&[u8]> {
+    let mut words = bootargs.split_ascii_whitespace();
+    let mut argv = alloc::vec::Vec::new();
+    for word in words.by_ref() {
+        if word == "--" {
+            break;
+        }
+        if let Some(path) = word.strip_prefix("init=") {
+            argv.clear();
+            argv.push(path.as_bytes());
+        }
+    }
+    if !argv.is_empty() {
+        argv.extend(words.map(str::as_bytes));
+    }
+    argv
+}

@@ -1,5 +1,8 @@
-//! What the kernel learns from the device tree the firmware hands over: RAM and the command
-//! line. The tree is the one source of truth for the machine's layout (ARCHITECTURE.md).
+//! What the kernel learns from the device tree the firmware hands over: RAM, the command
+//! line, the initramfs, the first program, the timebase and sv39's host I/O channel. The
+//! tree is the one source of truth for the machine's layout (ARCHITECTURE.md).
+
+use alloc::vec::Vec;
 
 use fdt::Fdt;
 
@@ -12,13 +15,23 @@ pub struct MemoryRegion {
     pub size: usize,
 }
 
-/// The facts this stage reads from the device tree.
-#[derive(Debug, Clone, Copy)]
+/// The facts the kernel reads from the device tree.
+#[derive(Debug, Clone)]
 pub struct BootInfo<'dt> {
     /// The first region of the `/memory` node's `reg`, if there is one.
     pub memory: Option<MemoryRegion>,
     /// `/chosen/bootargs`, absent when missing or empty.
     pub bootargs: Option<&'dt str>,
+    /// `/chosen/linux,initrd-start` and `-end`.
+    pub initrd: Option<(u64, u64)>,
+    /// `/chosen/sv39,init-argv`: the first program and its arguments.
+    pub init_argv: Vec<&'dt [u8]>,
+    /// `/chosen/sv39,init-envp`: its environment.
+    pub init_envp: Vec<&'dt [u8]>,
+    /// `/cpus/timebase-frequency` (10 MHz if absent, as on QEMU's virt).
+    pub timebase: u64,
+    /// The physical address of the `sv39,hostio` device, when there is one.
+    pub hostio: Option<u64>,
 }
 
 /// Opens the flattened device tree at physical address `address`.
@@ -26,18 +39,34 @@ pub struct BootInfo<'dt> {
 /// # Safety
 ///
 /// `address` must point to a valid device tree blob that stays readable and unmodified for
-/// the rest of the kernel's life, at an identity-mapped physical address (paging off).
+/// the rest of the kernel's life, at an identity-mapped physical address.
 pub unsafe fn open(address: usize) -> Result<Fdt<'static>, fdt::FdtError> {
     // SAFETY: the caller vouches that a device tree lives at `address` for 'static; `from_ptr`
     // reads its header for the total size and checks the magic before building the slice.
     unsafe { Fdt::from_ptr(address as *const u8) }
 }
 
-/// Reads RAM and the command line from `tree`.
-///
-/// Uses `find_node` rather than the crate's `memory()` / `chosen()`, which panic when the
-/// node is missing, and reads `bootargs` as a property so an empty value is not an error.
-pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
+/// Splits a device-tree string list into its strings.
+fn string_list(bytes: &[u8]) -> Vec<&[u8]> {
+    let trimmed = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    trimmed.split(|&b| b == 0).collect()
+}
+
+/// Reads a 32- or 64-bit big-endian cell value.
+fn cell_value(bytes: &[u8]) -> Option<u64> {
+    match bytes.len() {
+        4 => Some(u64::from(u32::from_be_bytes(bytes.try_into().ok()?))),
+        8 => Some(u64::from_be_bytes(bytes.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// The first `/memory` region and the initramfs range: what memory setup needs, read
+/// without allocating (the heap does not exist yet).
+pub fn memory_and_initrd(tree: &Fdt<'_>) -> (Option<MemoryRegion>, Option<(u64, u64)>) {
     let memory = tree
         .find_node("/memory")
         .and_then(|node| node.reg())
@@ -46,10 +75,49 @@ pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
             base: region.starting_address as usize,
             size: region.size.unwrap_or(0),
         });
-    let bootargs = tree
-        .find_node("/chosen")
+    let chosen = tree.find_node("/chosen");
+    let prop = |name: &str| chosen.as_ref().and_then(|c| c.property(name)).map(|p| p.value);
+    let initrd = match (
+        prop("linux,initrd-start").and_then(cell_value),
+        prop("linux,initrd-end").and_then(cell_value),
+    ) {
+        (Some(start), Some(end)) if end > start => Some((start, end)),
+        _ => None,
+    };
+    (memory, initrd)
+}
+
+/// Reads the boot facts from `tree` (allocates: call after the heap is up).
+///
+/// Uses `find_node` rather than the crate's `memory()` / `chosen()`, which panic when the
+/// node is missing, and reads properties raw so an empty value is not an error.
+pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
+    let (memory, initrd) = memory_and_initrd(tree);
+    let chosen = tree.find_node("/chosen");
+    let prop = |name: &str| chosen.as_ref().and_then(|c| c.property(name)).map(|p| p.value);
+    let bootargs = chosen
+        .as_ref()
         .and_then(|node| node.property("bootargs"))
         .and_then(|property| property.as_str())
         .filter(|text| !text.is_empty());
-    BootInfo { memory, bootargs }
+    let timebase = tree
+        .find_node("/cpus")
+        .and_then(|c| c.property("timebase-frequency"))
+        .and_then(|p| cell_value(p.value))
+        .unwrap_or(10_000_000);
+    let hostio = tree
+        .all_nodes()
+        .find(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "sv39,hostio")))
+        .and_then(|n| n.reg())
+        .and_then(|mut r| r.next())
+        .map(|r| r.starting_address as u64);
+    BootInfo {
+        memory,
+        bootargs,
+        initrd,
+        init_argv: prop("sv39,init-argv").map(string_list).unwrap_or_default(),
+        init_envp: prop("sv39,init-envp").map(string_list).unwrap_or_default(),
+        timebase,
+        hostio,
+    }
 }

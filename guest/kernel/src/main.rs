@@ -1,19 +1,35 @@
-//! The sv39 guest kernel, first stage: entered in S-mode from SBI firmware (OpenSBI or
-//! sv39's own), it reports the hart, RAM, command line and firmware, then powers off.
-//!
-//! Later stages grow this into the kernel of ARCHITECTURE.md (memory management, processes,
-//! system calls).
+//! The sv39 guest kernel: entered in S-mode from SBI firmware (OpenSBI or sv39's own) with
+//! `a0` = hart id and `a1` = the device tree. It reports the machine, sets up memory
+//! (frames, its own page table, a heap), reads the initramfs, and runs the first program
+//! (`/chosen/sv39,init-argv`, or `init=` on the command line) as a Linux process; when
+//! that program exits, the machine powers off with its exit status. Without a program it
+//! powers off at once (status `exit=N` from the command line).
 
 #![no_std]
 #![no_main]
+
+extern crate alloc;
 
 mod arch;
 mod cmdline;
 mod console;
 mod devicetree;
+mod drivers;
+mod fs;
+mod klog;
+mod mm;
+mod proc;
 mod sbi;
+mod sync;
+mod syscall;
+mod vmstat;
+
+use alloc::vec::Vec;
 
 use cmdline::ExitRequest;
+
+/// The environment of the first program when the boot chain names none.
+const DEFAULT_ENV: [&[u8]; 3] = [b"PATH=/usr/local/bin:/usr/bin:/bin", b"HOME=/", b"TERM=dumb"];
 
 /// The Rust entry point, tail-called by `_start` (`arch/entry.rs`) with the firmware's
 /// `a0` = hart id and `a1` = device tree physical address, on the boot stack, `.bss` zeroed.
@@ -26,11 +42,17 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
     // memory it reserves from the kernel, and nothing in this kernel writes to it.
     let tree = unsafe { devicetree::open(device_tree) }
         .unwrap_or_else(|error| panic!("no device tree at {device_tree:#x}: {error:?}"));
+    let (memory, initrd) = devicetree::memory_and_initrd(&tree);
+    let Some(memory) = memory else { panic!("the device tree has no /memory node") };
+    println!("memory: {} MiB at {:#x}", memory.size >> 20, memory.base);
+    // The device tree and the initramfs stay where the boot chain put them.
+    let round = |(s, e): (u64, u64)| (s & !0xFFF, (e + 0xFFF) & !0xFFF);
+    let dtb = device_tree as u64;
+    let reserved = [round((dtb, dtb + tree.total_size() as u64)), initrd.map_or((0, 0), round)];
+    let ram_start = memory.base as u64;
+    mm::init(ram_start, ram_start + memory.size as u64, &reserved);
+
     let info = devicetree::boot_info(&tree);
-    match info.memory {
-        Some(memory) => println!("memory: {} MiB at {:#x}", memory.size >> 20, memory.base),
-        None => panic!("the device tree has no /memory node"),
-    }
     println!("bootargs: {}", info.bootargs.unwrap_or("(none)"));
 
     let (major, minor) = sbi::spec_version();
@@ -40,7 +62,44 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
         sbi::impl_version()
     );
 
-    let reason = match cmdline::exit_request(info.bootargs.unwrap_or("")) {
+    let bootargs = info.bootargs.unwrap_or("");
+    let mut argv: Vec<&[u8]> = info.init_argv.clone();
+    if argv.is_empty() {
+        argv = cmdline::init_argv(bootargs);
+    }
+    if argv.is_empty() {
+        power_off(exit_reason(bootargs));
+    }
+
+    if let Some(pa) = info.hostio {
+        drivers::hostio::probe(pa);
+    }
+    match info.initrd {
+        Some((start, end)) => {
+            // SAFETY: the boot chain placed the initramfs there and the frame allocator
+            // never hands those pages out; nothing writes them.
+            let bytes = unsafe { mm::phys::bytes(start, (end - start) as usize) };
+            if let Err(error) = fs::initramfs::init(bytes) {
+                klog!("initramfs at {start:#x}: {error}; starting with an empty one");
+                fs::initramfs::init_empty();
+            }
+        }
+        None => fs::initramfs::init_empty(),
+    }
+    let (free, total) = mm::frame::usage();
+    klog!("{free} of {total} frames free; starting {}", alloc::string::String::from_utf8_lossy(argv[0]));
+
+    arch::cpu::init_sstatus();
+    arch::trap::install();
+    proc::init(info.timebase);
+    let envp: Vec<&[u8]> =
+        if info.init_argv.is_empty() { DEFAULT_ENV.to_vec() } else { info.init_envp.clone() };
+    proc::start_init(&argv, &envp)
+}
+
+/// The shutdown reason for the command line's `exit=N`.
+fn exit_reason(bootargs: &str) -> u32 {
+    match cmdline::exit_request(bootargs) {
         ExitRequest::Absent => sbi::RESET_REASON_NONE,
         ExitRequest::Code(code) => {
             println!("exit: {code}");
@@ -53,8 +112,15 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
             println!("exit: ignoring {value:?}, not a number in 0..=255");
             sbi::RESET_REASON_NONE
         }
-    };
-    power_off(reason)
+    }
+}
+
+/// Powers off with host exit status `code` (sv39's firmware maps the vendor reason).
+pub fn power_off_with_status(code: u8) -> ! {
+    match code {
+        0 => power_off(sbi::RESET_REASON_NONE),
+        _ => power_off(sbi::RESET_REASON_VENDOR_EXIT + u32::from(code)),
+    }
 }
 
 /// Shuts the machine down with SRST `reason`, else the legacy shutdown, else idles forever.

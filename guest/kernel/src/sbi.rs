@@ -13,6 +13,10 @@ pub const EID_DBCN: usize = 0x4442_434E;
 const EID_SRST: usize = 0x5352_5354;
 /// Legacy `sbi_console_putchar` (chapter 5.2).
 const EID_LEGACY_CONSOLE_PUTCHAR: usize = 0x01;
+/// Legacy `sbi_console_getchar` (chapter 5.3).
+const EID_LEGACY_CONSOLE_GETCHAR: usize = 0x02;
+/// Timer extension, "TIME" (chapter 6).
+const EID_TIME: usize = 0x5449_4D45;
 /// Legacy `sbi_shutdown` (chapter 5.9).
 const EID_LEGACY_SHUTDOWN: usize = 0x08;
 
@@ -83,13 +87,13 @@ pub fn probe_extension(eid: usize) -> bool {
 
 /// Writes up to `bytes.len()` bytes to the debug console; returns how many were written.
 ///
-/// The firmware reads the buffer by physical address: the kernel runs with paging off
-/// (`satp` = 0), so the slice's address is its physical address.
+/// The firmware reads the buffer by physical address: the kernel's own memory is mapped at
+/// VA = PA (paging off at first, then the identity map of RAM), so the slice's address is its
+/// physical address.
 pub fn debug_console_write(bytes: &[u8]) -> Result<usize, SbiError> {
     let base = bytes.as_ptr() as usize;
-    // SAFETY: the firmware only reads `bytes.len()` bytes from `base`, a live slice whose
-    // virtual address equals its physical address while paging is off; `base_hi` is 0 on
-    // RV64.
+    // SAFETY: the firmware only reads `bytes.len()` bytes from `base`, a live slice of kernel
+    // memory, whose virtual address equals its physical address; `base_hi` is 0 on RV64.
     let ret = unsafe { sbi_call(EID_DBCN, FID_DBCN_CONSOLE_WRITE, [bytes.len(), base, 0]) };
     ret.into_result()
 }
@@ -113,4 +117,18 @@ pub fn system_reset(reset_type: ResetType, reason: u32) -> SbiError {
 pub fn legacy_shutdown() {
     // SAFETY: takes no arguments.
     unsafe { sbi_call(EID_LEGACY_SHUTDOWN, 0, [0; 3]) };
+}
+
+/// Reads one byte from the legacy console; `None` when no byte is waiting.
+pub fn legacy_console_getchar() -> Option<u8> {
+    // SAFETY: takes no arguments and no address.
+    let ret = unsafe { sbi_call(EID_LEGACY_CONSOLE_GETCHAR, 0, [0; 3]) };
+    u8::try_from(ret.error).ok()
+}
+
+/// Programs the next timer interrupt for `time` = `deadline` (chapter 6.1), clearing the
+/// pending one.
+pub fn set_timer(deadline: u64) {
+    // SAFETY: takes a time value, no address.
+    unsafe { sbi_call(EID_TIME, 0, [deadline as usize, 0, 0]) };
 }

@@ -2,11 +2,11 @@
 //!
 //! The firmware enters in S-mode with `a0` = hart id and `a1` = the device tree's physical
 //! address, paging off (`satp` = 0), as OpenSBI does. `_start` sets up the global pointer, a
-//! boot stack in `.bss`, zeroes `.bss`, installs the early trap vector and tail-calls
+//! boot stack in `.bss`, zeroes `.bss`, installs the trap vector (any trap this early is reported as a bug) and tail-calls
 //! [`crate::kernel_main`] with `a0` and `a1` untouched.
 
 /// Size of the boot stack, in bytes.
-const BOOT_STACK_SIZE: usize = 64 * 1024;
+const BOOT_STACK_SIZE: usize = 256 * 1024;
 
 core::arch::global_asm!(
     r#"
@@ -30,7 +30,9 @@ _start:
     addi    t0, t0, 8
     j       1b
 2:
-    la      t0, early_trap_vector
+    // Until the kernel installs its own, any trap is a bug: sscratch = 0 says "in the kernel".
+    csrw    sscratch, zero
+    la      t0, trap_vector
     csrw    stvec, t0
     tail    {main}
 

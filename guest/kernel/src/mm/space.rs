@@ -1,0 +1,348 @@
+//! A process's address space: its page table, ASID and VMAs, and the page-fault handler
+//! that turns the VMAs' policy (`sv39_policy::fault::decide`) into page-table entries.
+//!
+//! Fences follow the privileged spec (4.2.1): an implementation may cache any entry, valid
+//! or not, so every change to a live entry of the running address space is followed by
+//! `sfence.vma va, asid`; an address space that is not running is fenced by ASID when it
+//! next runs, or never needs it because its ASID is fresh.
+
+use alloc::vec::Vec;
+
+use sv39_policy::errno::Errno;
+use sv39_policy::fault::{self, Access, FaultDecision, PteFlags, PteState, SegvReason};
+use sv39_policy::vma::{Brk, MmapLayout, Sharing, VmaSet};
+
+use super::pagetable::{
+    PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PageTable, make_pte, pte_address,
+};
+
+/// The rights bits of an entry.
+const PTE_RIGHTS: u64 = PTE_R | PTE_W | PTE_X | PTE_U;
+use super::phys::{self, PAGE_SIZE};
+use super::{frame, install_kernel_mappings, user_root_indices};
+use crate::arch::cpu;
+use crate::sync::KernelCell;
+
+/// The ASID allocator: ASIDs are handed out in order within a generation; when they run out,
+/// the generation changes, the whole TLB is flushed, and every address space gets a new one
+/// the next time it runs.
+struct Asids {
+    generation: u64,
+    next: u32,
+    /// The ASID currently in satp, with its generation.
+    current: Option<(u16, u64)>,
+}
+
+static ASIDS: KernelCell<Asids> = KernelCell::new(Asids { generation: 1, next: 1, current: None });
+
+/// What a fault handler did, for the counters and the fault trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultOutcome {
+    /// A fresh zeroed page.
+    DemandZero,
+    /// A page read from a file.
+    FileBacked,
+    /// A private copy of a shared frame.
+    CowCopy,
+    /// A write made allowed again on a frame no one else holds.
+    CowReuse,
+    /// The entry's rights were raised (or its A/D bits set).
+    Upgrade,
+    /// The entry already allowed the access.
+    Spurious,
+}
+
+/// Why a fault could not be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    /// Deliver SIGSEGV.
+    Segv(SegvReason),
+    /// Deliver SIGBUS (a file mapping's page lies wholly past the end of the file).
+    Bus,
+    /// No memory for a frame or a table (SIGKILL-worthy: Linux's OOM).
+    OutOfMemory,
+}
+
+/// A user address space.
+pub struct AddressSpace {
+    /// The page table (kernel mappings included).
+    pub table: PageTable,
+    /// The VMAs: what the program may touch, and what backs it.
+    pub vmas: VmaSet,
+    /// The program break.
+    pub brk: Brk,
+    /// Where mmap places mappings.
+    pub layout: MmapLayout,
+    asid: u16,
+    asid_generation: u64,
+}
+
+impl AddressSpace {
+    /// An empty address space; `None` when out of memory.
+    pub fn new(layout: MmapLayout) -> Option<Self> {
+        let table = PageTable::new()?;
+        install_kernel_mappings(&table);
+        Some(AddressSpace {
+            table,
+            vmas: VmaSet::new(),
+            brk: Brk::new(0),
+            layout,
+            asid: 0,
+            asid_generation: 0,
+        })
+    }
+
+    /// Makes this the running address space: a fresh ASID if its own is from an old
+    /// generation, then `satp`.
+    pub fn activate(&mut self) {
+        let bits = super::asid_bits();
+        ASIDS.with(|a| {
+            if bits == 0 {
+                // No ASIDs: every switch must flush.
+                self.asid = 0;
+                // SAFETY: the table holds the kernel's mappings.
+                unsafe { cpu::write_satp(self.table.root, 0) };
+                cpu::fence_all();
+                a.current = Some((0, 0));
+                return;
+            }
+            if self.asid_generation != a.generation {
+                if a.next >= 1 << bits {
+                    a.generation += 1;
+                    a.next = 1;
+                    cpu::fence_all();
+                }
+                self.asid = a.next as u16;
+                self.asid_generation = a.generation;
+                a.next += 1;
+            }
+            if a.current != Some((self.asid, self.asid_generation)) {
+                // SAFETY: the table holds the kernel's mappings.
+                unsafe { cpu::write_satp(self.table.root, self.asid) };
+                a.current = Some((self.asid, self.asid_generation));
+            }
+        });
+    }
+
+    /// Whether this space is the one in `satp`.
+    fn is_active(&self) -> bool {
+        ASIDS.with(|a| a.current == Some((self.asid, self.asid_generation)))
+            && self.asid_generation != 0
+    }
+
+    /// Orders a change to the entry of `va` before later accesses.
+    fn fence(&self, va: u64) {
+        if self.is_active() {
+            cpu::fence_page(va, self.asid);
+        }
+    }
+
+    /// Orders every change to this space's entries (after fork, exec teardown).
+    pub fn fence_all_pages(&self) {
+        if self.is_active() {
+            cpu::fence_asid(self.asid);
+        }
+    }
+
+    /// Handles a fault at `addr` for `access`, from the program or from the kernel touching
+    /// user memory on its behalf.
+    pub fn handle_fault(&mut self, addr: u64, access: Access) -> Result<FaultOutcome, FaultError> {
+        let page = addr & !(PAGE_SIZE - 1);
+        let pte = self.table.lookup(page);
+        let state = if pte & PTE_V != 0 {
+            PteState::Present(PteFlags::from_bits(pte))
+        } else {
+            PteState::Absent
+        };
+        let decision = fault::decide(&self.vmas, addr, access, state);
+        let dirty = if access == Access::Write { PTE_D } else { 0 };
+        let outcome = match decision {
+            FaultDecision::Segv(reason) => return Err(FaultError::Segv(reason)),
+            FaultDecision::Sigbus => return Err(FaultError::Bus),
+            FaultDecision::DemandZero { page, flags } => {
+                let frame = frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?;
+                self.install(page, frame, flags.bits() | PTE_A | dirty)?;
+                FaultOutcome::DemandZero
+            }
+            FaultDecision::FileBacked { page, file, offset, len, flags } => {
+                let frame = frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?;
+                let data = crate::fs::initramfs::file_bytes(file);
+                let start = (offset as usize).min(data.len());
+                let end = (offset.saturating_add(len.min(PAGE_SIZE)) as usize).min(data.len());
+                // SAFETY: a frame just allocated, owned here; at most a page is written.
+                unsafe { phys::bytes_mut(frame, end - start) }.copy_from_slice(&data[start..end]);
+                self.install(page, frame, flags.bits() | PTE_A | dirty)?;
+                FaultOutcome::FileBacked
+            }
+            FaultDecision::Cow { page, flags } => {
+                let old = pte_address(pte);
+                if frame::refcount(old) == 1 {
+                    self.table.set(page, make_pte(old, flags.bits() | PTE_V | PTE_A | PTE_D));
+                    self.fence(page);
+                    FaultOutcome::CowReuse
+                } else {
+                    let copy = frame::alloc_uninit().ok_or(FaultError::OutOfMemory)?;
+                    phys::copy_frame(copy, old);
+                    self.table.set(page, make_pte(copy, flags.bits() | PTE_V | PTE_A | PTE_D));
+                    frame::release(old);
+                    self.fence(page);
+                    FaultOutcome::CowCopy
+                }
+            }
+            FaultDecision::UpgradePte { page, flags } => {
+                let keep = pte & (PTE_A | PTE_D);
+                let frame = pte_address(pte);
+                let mut bits = flags.bits();
+                // A private page still shared after fork must stay read-only.
+                let vma_private = self.vmas.find(addr).is_some_and(|v| v.sharing == Sharing::Private);
+                if vma_private && frame::refcount(frame) > 1 {
+                    bits &= !PTE_W;
+                }
+                self.table.set(page, make_pte(frame, bits | keep | PTE_V | PTE_A | dirty));
+                self.fence(page);
+                FaultOutcome::Upgrade
+            }
+            FaultDecision::Spurious => {
+                // With `--ad trap` (Svade) the walker faults when A or D needs setting.
+                let want = PTE_A | dirty;
+                if pte & want != want {
+                    self.table.set(page, pte | want);
+                }
+                self.fence(page);
+                FaultOutcome::Spurious
+            }
+        };
+        Ok(outcome)
+    }
+
+    /// Maps `frame` (which the caller allocated: its one reference passes to the entry).
+    fn install(&mut self, page: u64, frame: u64, flags: u64) -> Result<(), FaultError> {
+        match self.table.set(page, make_pte(frame, flags | PTE_V)) {
+            Some(old) => {
+                if old & PTE_V != 0 {
+                    frame::release(pte_address(old));
+                }
+                self.fence(page);
+                Ok(())
+            }
+            None => {
+                frame::release(frame);
+                Err(FaultError::OutOfMemory)
+            }
+        }
+    }
+
+    /// Drops the entries of `[start, end)` (after munmap or a replacing mmap).
+    pub fn drop_range(&mut self, start: u64, end: u64) {
+        let mut va = start;
+        while va < end {
+            let old = self.table.clear(va);
+            if old & PTE_V != 0 {
+                frame::release(pte_address(old));
+                self.fence(va);
+            }
+            va += PAGE_SIZE;
+        }
+    }
+
+    /// Rewrites the rights of the present entries of `[start, end)` from the VMAs (after
+    /// mprotect). Rights are lowered at once; a raised right is granted on the next fault.
+    pub fn reprotect_range(&mut self, start: u64, end: u64) {
+        let mut va = start;
+        while va < end {
+            let pte = self.table.lookup(va);
+            if pte & PTE_V != 0 {
+                let vma = self.vmas.find(va);
+                match vma.and_then(|v| Some((fault::pte_flags(v.perms)?, v.sharing))) {
+                    Some((flags, sharing)) => {
+                        let frame = pte_address(pte);
+                        let mut bits = flags.bits();
+                        if sharing == Sharing::Private && frame::refcount(frame) > 1 {
+                            bits &= !PTE_W; // still shared after fork: copy on write
+                        }
+                        self.table.set(va, (pte & !PTE_RIGHTS) | bits);
+                    }
+                    None => {
+                        // PROT_NONE: no entry at all.
+                        self.table.clear(va);
+                        frame::release(pte_address(pte));
+                    }
+                }
+                self.fence(va);
+            }
+            va += PAGE_SIZE;
+        }
+    }
+
+    /// A copy-on-write duplicate for fork: the same VMAs; private pages shared read-only by
+    /// both (one more reference each), shared pages shared as they are.
+    pub fn fork(&mut self) -> Option<AddressSpace> {
+        let child = AddressSpace {
+            table: PageTable::new()?,
+            vmas: self.vmas.clone(),
+            brk: self.brk,
+            layout: self.layout.clone(),
+            asid: 0,
+            asid_generation: 0,
+        };
+        install_kernel_mappings(&child.table);
+        let mut leaves = Vec::new();
+        self.table.for_each_user_leaf(&user_root_indices(), |va, pte| leaves.push((va, pte)));
+        let mut downgraded = false;
+        for (va, pte) in leaves {
+            let private = self.vmas.find(va).is_none_or(|v| v.sharing == Sharing::Private);
+            let mut shared_pte = pte;
+            if private && pte & PTE_W != 0 {
+                shared_pte &= !PTE_W;
+                self.table.set(va, shared_pte);
+                downgraded = true;
+            }
+            if child.table.set(va, shared_pte).is_none() {
+                child.destroy();
+                return None;
+            }
+            frame::retain(pte_address(pte));
+        }
+        if downgraded {
+            self.fence_all_pages();
+        }
+        Some(child)
+    }
+
+    /// Releases every user frame and table; if the space is running, the kernel's own table
+    /// takes over first.
+    pub fn destroy(self) {
+        if self.is_active() {
+            super::switch_to_kernel();
+            ASIDS.with(|a| a.current = None);
+        }
+        let roots = user_root_indices();
+        self.table.for_each_user_leaf(&roots, |_, pte| frame::release(pte_address(pte)));
+        self.table.free_tables(&roots);
+    }
+
+    /// The frame and offset behind user address `va` for `access`, faulting the page in
+    /// first as the program's own access would; marks the page accessed (and dirty for a
+    /// write), since the kernel reaches it through the identity map, not the MMU.
+    pub fn user_physical(&mut self, va: u64, access: Access) -> Result<u64, Errno> {
+        let page = va & !(PAGE_SIZE - 1);
+        for _ in 0..3 {
+            let pte = self.table.lookup(page);
+            let flags = PteFlags::from_bits(pte);
+            if pte & PTE_V != 0 && flags.user && flags.allows(access) {
+                let want = PTE_A | if access == Access::Write { PTE_D } else { 0 };
+                if pte & want != want {
+                    self.table.set(page, pte | want);
+                    self.fence(page);
+                }
+                return Ok(pte_address(pte) + (va - page));
+            }
+            match self.handle_fault(va, access) {
+                Ok(_) => {}
+                Err(FaultError::Segv(_) | FaultError::Bus) => return Err(Errno::EFAULT),
+                Err(FaultError::OutOfMemory) => return Err(Errno::ENOMEM),
+            }
+        }
+        Err(Errno::EFAULT)
+    }
+}
