@@ -79,6 +79,7 @@ errnos! {
     ENOSYS = 38, "Function not implemented";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many levels of symbolic links";
+    EOVERFLOW = 75, "Value too large for defined data type";
     ENOTSUP = 95, "Operation not supported";
     ETIMEDOUT = 110, "Connection timed out";
 }

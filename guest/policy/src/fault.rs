@@ -13,6 +13,7 @@
 //! `FaultDecision::SwapIn { slot, .. }` output; match on these enums exhaustively so the
 //! compiler points at every place to extend.
 
+use crate::errno::{Errno, KResult};
 use crate::vma::{FileId, PageContent, Perms, Sharing, VmaSet, page_floor};
 
 /// The Sv39 PTE bit `R` (readable).
@@ -194,6 +195,9 @@ pub enum FaultDecision {
     },
     /// The PTE already allows the access (a stale TLB entry): flush it and return.
     Spurious,
+    /// The page of a file mapping lies wholly past the end of the file: deliver `SIGBUS`
+    /// (`si_code` `BUS_ADRERR`, 2), as Linux does.
+    Sigbus,
     /// Deliver `SIGSEGV`.
     Segv(SegvReason),
 }
@@ -222,6 +226,7 @@ pub fn decide(vmas: &VmaSet, addr: u64, access: Access, pte: PteState) -> FaultD
         }
         PteState::Absent => match vma.page_content(addr) {
             PageContent::Zero => FaultDecision::DemandZero { page, flags },
+            PageContent::BeyondEnd => FaultDecision::Sigbus,
             PageContent::File { file, offset, len } => FaultDecision::FileBacked {
                 page,
                 file,
@@ -230,6 +235,29 @@ pub fn decide(vmas: &VmaSet, addr: u64, access: Access, pte: PteState) -> FaultD
                 flags,
             },
         },
+    }
+}
+
+/// Checks that every byte of `[addr, addr + len)` lies in areas permitting `access`, as a
+/// system call must before touching user memory: `EFAULT` otherwise (also on overflow).
+/// A zero `len` is always fine. The pages may still be absent; the kernel faults them in
+/// (or decides each with [`decide`]) while copying.
+pub fn check_user_range(vmas: &VmaSet, addr: u64, len: u64, access: Access) -> KResult<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
+    let mut cursor = addr;
+    for vma in vmas.overlapping(addr..end) {
+        if vma.start > cursor || !vma_allows(vma.perms, access) {
+            return Err(Errno::EFAULT);
+        }
+        cursor = vma.end;
+    }
+    if cursor < end {
+        Err(Errno::EFAULT)
+    } else {
+        Ok(())
     }
 }
 
@@ -474,6 +502,62 @@ mod tests {
         assert_eq!(
             decide(&set, 0x10000, Access::Write, present(RW)),
             FaultDecision::Segv(SegvReason::Protection)
+        );
+    }
+
+    #[test]
+    fn user_ranges() {
+        let set = set();
+        assert_eq!(
+            check_user_range(&set, 0x20000, 0x2000, Access::Write),
+            Ok(())
+        );
+        assert_eq!(
+            check_user_range(&set, 0x21fff, 2, Access::Read),
+            Err(Errno::EFAULT)
+        );
+        assert_eq!(
+            check_user_range(&set, 0x10000, 1, Access::Write),
+            Err(Errno::EFAULT)
+        );
+        assert_eq!(
+            check_user_range(&set, 0x10000, 0x3000, Access::Read),
+            Ok(())
+        );
+        assert_eq!(check_user_range(&set, 0x0, 0, Access::Read), Ok(()));
+        assert_eq!(
+            check_user_range(&set, u64::MAX, 2, Access::Read),
+            Err(Errno::EFAULT)
+        );
+        assert_eq!(
+            check_user_range(&set, 0x30000, 1, Access::Read),
+            Err(Errno::EFAULT)
+        );
+    }
+
+    #[test]
+    fn pages_past_the_end_of_a_mapped_file_raise_sigbus() {
+        let mut set = VmaSet::new();
+        set.insert(Vma {
+            start: 0x10000,
+            end: 0x13000,
+            perms: Perms::R,
+            sharing: Sharing::Shared,
+            backing: Backing::File {
+                file: 1,
+                offset: 0,
+                file_end: 0x1001,
+            },
+            name: VmaName::None,
+        })
+        .unwrap();
+        assert!(matches!(
+            decide(&set, 0x11000, Access::Read, PteState::Absent),
+            FaultDecision::FileBacked { len: 1, .. }
+        ));
+        assert_eq!(
+            decide(&set, 0x12000, Access::Read, PteState::Absent),
+            FaultDecision::Sigbus
         );
     }
 }

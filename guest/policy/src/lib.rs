@@ -11,6 +11,7 @@
 //! - [`cpio`]: the initramfs (newc archives) and a path index over it.
 //! - [`path`]: path normalisation.
 //! - [`maps`]: `/proc/<pid>/maps` lines.
+//! - [`mmap`]: the mmap(2) checks and placement.
 //! - [`signal`]: signal numbers and wait statuses.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod elf;
 pub mod errno;
 pub mod fault;
 pub mod maps;
+pub mod mmap;
 pub mod path;
 pub mod signal;
 pub mod stack;

@@ -189,6 +189,10 @@ pub enum PageContent {
         /// How many bytes to copy from the file; the rest of the page is zero.
         len: u64,
     },
+    /// A page of a file area lying wholly at or past `file_end`: Linux raises `SIGBUS`
+    /// there (a mapping longer than its file). Never produced for areas made by
+    /// [`crate::elf::ExecImage::vmas`], whose file areas end with the file bytes' last page.
+    BeyondEnd,
 }
 
 /// One virtual memory area: a page-aligned range with uniform rights and backing.
@@ -250,8 +254,9 @@ impl Vma {
         }
     }
 
-    /// What the page containing `addr` holds before it is written: zeros, or some bytes of
-    /// the backing file followed by zeros. `addr` must lie inside the area.
+    /// What the page containing `addr` holds before it is written: zeros, some bytes of
+    /// the backing file followed by zeros, or nothing (past the end of the file: `SIGBUS`).
+    /// `addr` must lie inside the area.
     pub fn page_content(&self, addr: u64) -> PageContent {
         let page = page_floor(addr);
         match self.backing {
@@ -262,10 +267,10 @@ impl Vma {
                 file_end,
             } => {
                 let Some(page_offset) = offset.checked_add(page.wrapping_sub(self.start)) else {
-                    return PageContent::Zero;
+                    return PageContent::BeyondEnd;
                 };
                 if page_offset >= file_end {
-                    PageContent::Zero
+                    PageContent::BeyondEnd
                 } else {
                     let len = (file_end - page_offset).min(PAGE_SIZE);
                     PageContent::File {

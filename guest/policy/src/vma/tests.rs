@@ -271,7 +271,7 @@ fn page_content_of_file_areas() {
             len: 0x800
         }
     );
-    assert_eq!(vma.page_content(0x13000), PageContent::Zero);
+    assert_eq!(vma.page_content(0x13000), PageContent::BeyondEnd);
     let (_, high) = vma.split_at(0x12000);
     assert_eq!(
         high.page_content(0x12000),
