@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use sv39_policy::errno::Errno;
 use sv39_policy::fault::{self, Access, FaultDecision, PteFlags, PteState, SegvReason};
-use sv39_policy::vma::{Brk, MmapLayout, Sharing, VmaSet};
+use sv39_policy::vma::{Brk, DEFAULT_STACK_RLIMIT, MmapLayout, Sharing, VmaSet};
 
 use super::pagetable::{
     PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PageTable, make_pte, pte_address,
@@ -154,6 +154,10 @@ impl AddressSpace {
         } else {
             PteState::Absent
         };
+        // A fault just below the stack grows it, within RLIMIT_STACK (as Linux does).
+        if self.vmas.find(addr).is_none() {
+            self.vmas.expand_stack(addr, DEFAULT_STACK_RLIMIT);
+        }
         let decision = fault::decide(&self.vmas, addr, access, state);
         let dirty = if access == Access::Write { PTE_D } else { 0 };
         let outcome = match decision {

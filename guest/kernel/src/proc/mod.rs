@@ -352,6 +352,9 @@ impl Kernel {
         }
         let runnable = p.state == State::Runnable;
         self.procs.insert(pid, p);
+        if !runnable {
+            self.current = None;
+        }
         let next = self.schedule(if runnable { Some(pid) } else { None }, preempt);
         self.prepare_return(next);
         &mut *self.procs.get_mut(&next).expect("scheduled process exists").frame
