@@ -18,8 +18,6 @@ pub struct MemoryRegion {
 /// The facts the kernel reads from the device tree.
 #[derive(Debug, Clone)]
 pub struct BootInfo<'dt> {
-    /// The first region of the `/memory` node's `reg`, if there is one.
-    pub memory: Option<MemoryRegion>,
     /// `/chosen/bootargs`, absent when missing or empty.
     pub bootargs: Option<&'dt str>,
     /// `/chosen/linux,initrd-start` and `-end`.
@@ -76,7 +74,12 @@ pub fn memory_and_initrd(tree: &Fdt<'_>) -> (Option<MemoryRegion>, Option<(u64, 
             size: region.size.unwrap_or(0),
         });
     let chosen = tree.find_node("/chosen");
-    let prop = |name: &str| chosen.as_ref().and_then(|c| c.property(name)).map(|p| p.value);
+    let prop = |name: &str| {
+        chosen
+            .as_ref()
+            .and_then(|c| c.property(name))
+            .map(|p| p.value)
+    };
     let initrd = match (
         prop("linux,initrd-start").and_then(cell_value),
         prop("linux,initrd-end").and_then(cell_value),
@@ -92,9 +95,14 @@ pub fn memory_and_initrd(tree: &Fdt<'_>) -> (Option<MemoryRegion>, Option<(u64, 
 /// Uses `find_node` rather than the crate's `memory()` / `chosen()`, which panic when the
 /// node is missing, and reads properties raw so an empty value is not an error.
 pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
-    let (memory, initrd) = memory_and_initrd(tree);
+    let (_, initrd) = memory_and_initrd(tree);
     let chosen = tree.find_node("/chosen");
-    let prop = |name: &str| chosen.as_ref().and_then(|c| c.property(name)).map(|p| p.value);
+    let prop = |name: &str| {
+        chosen
+            .as_ref()
+            .and_then(|c| c.property(name))
+            .map(|p| p.value)
+    };
     let bootargs = chosen
         .as_ref()
         .and_then(|node| node.property("bootargs"))
@@ -107,12 +115,14 @@ pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
         .unwrap_or(10_000_000);
     let hostio = tree
         .all_nodes()
-        .find(|n| n.compatible().is_some_and(|c| c.all().any(|s| s == "sv39,hostio")))
+        .find(|n| {
+            n.compatible()
+                .is_some_and(|c| c.all().any(|s| s == "sv39,hostio"))
+        })
         .and_then(|n| n.reg())
         .and_then(|mut r| r.next())
         .map(|r| r.starting_address as u64);
     BootInfo {
-        memory,
         bootargs,
         initrd,
         init_argv: prop("sv39,init-argv").map(string_list).unwrap_or_default(),

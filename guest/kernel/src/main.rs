@@ -29,7 +29,11 @@ use alloc::vec::Vec;
 use cmdline::ExitRequest;
 
 /// The environment of the first program when the boot chain names none.
-const DEFAULT_ENV: [&[u8]; 3] = [b"PATH=/usr/local/bin:/usr/bin:/bin", b"HOME=/", b"TERM=dumb"];
+const DEFAULT_ENV: [&[u8]; 3] = [
+    b"PATH=/usr/local/bin:/usr/bin:/bin",
+    b"HOME=/",
+    b"TERM=dumb",
+];
 
 /// The Rust entry point, tail-called by `_start` (`arch/entry.rs`) with the firmware's
 /// `a0` = hart id and `a1` = device tree physical address, on the boot stack, `.bss` zeroed.
@@ -43,12 +47,17 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
     let tree = unsafe { devicetree::open(device_tree) }
         .unwrap_or_else(|error| panic!("no device tree at {device_tree:#x}: {error:?}"));
     let (memory, initrd) = devicetree::memory_and_initrd(&tree);
-    let Some(memory) = memory else { panic!("the device tree has no /memory node") };
+    let Some(memory) = memory else {
+        panic!("the device tree has no /memory node")
+    };
     println!("memory: {} MiB at {:#x}", memory.size >> 20, memory.base);
     // The device tree and the initramfs stay where the boot chain put them.
     let round = |(s, e): (u64, u64)| (s & !0xFFF, (e + 0xFFF) & !0xFFF);
     let dtb = device_tree as u64;
-    let reserved = [round((dtb, dtb + tree.total_size() as u64)), initrd.map_or((0, 0), round)];
+    let reserved = [
+        round((dtb, dtb + tree.total_size() as u64)),
+        initrd.map_or((0, 0), round),
+    ];
     let ram_start = memory.base as u64;
     mm::init(ram_start, ram_start + memory.size as u64, &reserved);
 
@@ -87,13 +96,19 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
         None => fs::initramfs::init_empty(),
     }
     let (free, total) = mm::frame::usage();
-    klog!("{free} of {total} frames free; starting {}", alloc::string::String::from_utf8_lossy(argv[0]));
+    klog!(
+        "{free} of {total} frames free; starting {}",
+        alloc::string::String::from_utf8_lossy(argv[0])
+    );
 
     arch::cpu::init_sstatus();
     arch::trap::install();
     proc::init(info.timebase);
-    let envp: Vec<&[u8]> =
-        if info.init_argv.is_empty() { DEFAULT_ENV.to_vec() } else { info.init_envp.clone() };
+    let envp: Vec<&[u8]> = if info.init_argv.is_empty() {
+        DEFAULT_ENV.to_vec()
+    } else {
+        info.init_envp.clone()
+    };
     proc::start_init(&argv, &envp)
 }
 

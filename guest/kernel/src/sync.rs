@@ -19,7 +19,10 @@ unsafe impl<T> Sync for KernelCell<T> {}
 impl<T> KernelCell<T> {
     /// A cell holding `value`.
     pub const fn new(value: T) -> Self {
-        KernelCell { value: UnsafeCell::new(value), borrowed: Cell::new(false) }
+        KernelCell {
+            value: UnsafeCell::new(value),
+            borrowed: Cell::new(false),
+        }
     }
 
     /// Runs `body` with exclusive access to the value.
@@ -28,7 +31,10 @@ impl<T> KernelCell<T> {
     ///
     /// If called again from inside `body` for the same cell.
     pub fn with<R>(&self, body: impl FnOnce(&mut T) -> R) -> R {
-        assert!(!self.borrowed.replace(true), "re-entrant use of a kernel global");
+        assert!(
+            !self.borrowed.replace(true),
+            "re-entrant use of a kernel global"
+        );
         // SAFETY: the flag proves no other reference to the value exists (see the Sync impl).
         let result = body(unsafe { &mut *self.value.get() });
         self.borrowed.set(false);

@@ -33,7 +33,13 @@ pub struct TrapFrame {
 impl TrapFrame {
     /// A frame with every register zero.
     pub const fn zeroed() -> Self {
-        TrapFrame { regs: [0; 32], sepc: 0, kernel_sp: 0, fregs: [0; 32], fcsr: 0 }
+        TrapFrame {
+            regs: [0; 32],
+            sepc: 0,
+            kernel_sp: 0,
+            fregs: [0; 32],
+            fcsr: 0,
+        }
     }
 }
 
@@ -153,8 +159,8 @@ unsafe extern "C" {
 
 /// The top of the kernel stack, for [`TrapFrame::kernel_sp`].
 pub fn kernel_stack_top() -> u64 {
-    // SAFETY: only the address of the linker-provided symbol is taken.
-    unsafe { &raw const boot_stack_top as u64 }
+    // Only the address of the linker-provided symbol is taken.
+    &raw const boot_stack_top as u64
 }
 
 /// Installs the real trap vector (direct mode) and enables the supervisor timer interrupt
@@ -168,7 +174,7 @@ pub fn install() {
             "csrw stvec, {vector}",
             "li t0, 0x20",
             "csrs sie, t0",
-            vector = in(reg) trap_vector as usize,
+            vector = in(reg) trap_vector as *const () as usize,
             out("t0") _,
         );
     }

@@ -41,7 +41,7 @@ static INDEX: KernelCell<Option<Index>> = KernelCell::new(None);
 pub fn init(bytes: &'static [u8]) -> Result<usize, sv39_policy::cpio::CpioError> {
     let mut entries = Vec::new();
     let mut by_path = BTreeMap::new();
-    let mut add = |entries: &mut Vec<Entry>, by_path: &mut BTreeMap<String, FileId>, e: Entry| {
+    let add = |entries: &mut Vec<Entry>, by_path: &mut BTreeMap<String, FileId>, e: Entry| {
         if let Some(&id) = by_path.get(&e.path) {
             entries[id as usize] = e; // a later entry replaces an earlier one, as on Linux
         } else {
@@ -49,11 +49,24 @@ pub fn init(bytes: &'static [u8]) -> Result<usize, sv39_policy::cpio::CpioError>
             entries.push(e);
         }
     };
-    add(&mut entries, &mut by_path, Entry { path: "/".into(), mode: S_IFDIR | 0o755, ino: 1, data: &[] });
+    add(
+        &mut entries,
+        &mut by_path,
+        Entry {
+            path: "/".into(),
+            mode: S_IFDIR | 0o755,
+            ino: 1,
+            data: &[],
+        },
+    );
     for item in sv39_policy::cpio::entries(bytes) {
         let item = item?;
-        let Ok(name) = core::str::from_utf8(item.name) else { continue };
-        let Ok(path) = super::normalize("/", name) else { continue };
+        let Ok(name) = core::str::from_utf8(item.name) else {
+            continue;
+        };
+        let Ok(path) = super::normalize("/", name) else {
+            continue;
+        };
         if path == "/" {
             continue;
         }
@@ -64,12 +77,22 @@ pub fn init(bytes: &'static [u8]) -> Result<usize, sv39_policy::cpio::CpioError>
             parent.push('/');
             parent.push_str(part);
             if !by_path.contains_key(&parent) {
-                let e = Entry { path: parent.clone(), mode: S_IFDIR | 0o755, ino: 0, data: &[] };
+                let e = Entry {
+                    path: parent.clone(),
+                    mode: S_IFDIR | 0o755,
+                    ino: 0,
+                    data: &[],
+                };
                 add(&mut entries, &mut by_path, e);
             }
         }
         let data = bytes.get(item.data.clone()).unwrap_or(&[]);
-        let e = Entry { path, mode: item.mode, ino: u64::from(item.ino), data };
+        let e = Entry {
+            path,
+            mode: item.mode,
+            ino: u64::from(item.ino),
+            data,
+        };
         add(&mut entries, &mut by_path, e);
     }
     let count = entries.len();
@@ -79,10 +102,20 @@ pub fn init(bytes: &'static [u8]) -> Result<usize, sv39_policy::cpio::CpioError>
 
 /// Indexes nothing: a machine booted without an initramfs.
 pub fn init_empty() {
-    let root = Entry { path: "/".into(), mode: S_IFDIR | 0o755, ino: 1, data: &[] };
+    let root = Entry {
+        path: "/".into(),
+        mode: S_IFDIR | 0o755,
+        ino: 1,
+        data: &[],
+    };
     let mut by_path = BTreeMap::new();
     by_path.insert(String::from("/"), 0);
-    INDEX.with(|i| *i = Some(Index { entries: alloc::vec![root], by_path }));
+    INDEX.with(|i| {
+        *i = Some(Index {
+            entries: alloc::vec![root],
+            by_path,
+        })
+    });
 }
 
 fn with<R>(body: impl FnOnce(&Index) -> R) -> R {
@@ -101,13 +134,21 @@ pub fn file_bytes(id: FileId) -> &'static [u8] {
 
 /// (path, mode, inode, size) of entry `id`.
 pub fn stat(id: FileId) -> Option<(String, u32, u64, u64)> {
-    with(|i| i.entries.get(id as usize).map(|e| (e.path.clone(), e.mode, e.ino, e.data.len() as u64)))
+    with(|i| {
+        i.entries
+            .get(id as usize)
+            .map(|e| (e.path.clone(), e.mode, e.ino, e.data.len() as u64))
+    })
 }
 
 /// The names and modes of the entries directly inside directory `path`, sorted.
 pub fn list(path: &str) -> Vec<(String, u32, u64)> {
     with(|i| {
-        let prefix = if path == "/" { String::from("/") } else { alloc::format!("{path}/") };
+        let prefix = if path == "/" {
+            String::from("/")
+        } else {
+            alloc::format!("{path}/")
+        };
         i.by_path
             .range(prefix.clone()..)
             .take_while(|(p, _)| p.starts_with(&prefix))

@@ -78,7 +78,12 @@ pub type FileRef = Rc<RefCell<OpenFile>>;
 impl OpenFile {
     /// A new description, shared-ready.
     pub fn new(node: Node, flags: u32, path: String) -> FileRef {
-        Rc::new(RefCell::new(OpenFile { node, offset: 0, flags, path }))
+        Rc::new(RefCell::new(OpenFile {
+            node,
+            offset: 0,
+            flags,
+            path,
+        }))
     }
 }
 
@@ -86,8 +91,6 @@ impl OpenFile {
 pub const O_ACCMODE: u32 = 3;
 /// `O_WRONLY`.
 pub const O_WRONLY: u32 = 1;
-/// `O_RDWR`.
-pub const O_RDWR: u32 = 2;
 /// `O_CREAT`.
 pub const O_CREAT: u32 = 0o100;
 /// `O_TRUNC`.
@@ -120,7 +123,10 @@ impl FdTable {
             (ConsoleStream::Stderr, O_WRONLY),
         ] {
             let path = String::from("/dev/console");
-            t.slots.push(Some((OpenFile::new(Node::Console(stream), flags, path), false)));
+            t.slots.push(Some((
+                OpenFile::new(Node::Console(stream), flags, path),
+                false,
+            )));
         }
         t
     }
@@ -153,7 +159,10 @@ impl FdTable {
 
     /// Puts `file` at exactly `fd` (dup2/dup3), closing what was there.
     pub fn install_at(&mut self, fd: i64, file: FileRef, cloexec: bool) -> Result<(), Errno> {
-        let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(Errno::EBADF)?;
+        let i = usize::try_from(fd)
+            .ok()
+            .filter(|&i| i < MAX_FDS)
+            .ok_or(Errno::EBADF)?;
         if i >= self.slots.len() {
             self.slots.resize_with(i + 1, || None);
         }
@@ -163,7 +172,10 @@ impl FdTable {
 
     /// Closes `fd`.
     pub fn close(&mut self, fd: i64) -> Result<(), Errno> {
-        let slot = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
+        let slot = usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+            .ok_or(Errno::EBADF)?;
         slot.take().map(|_| ()).ok_or(Errno::EBADF)
     }
 

@@ -32,8 +32,18 @@ pub struct PipeEnd {
 impl PipeEnd {
     /// A new pipe: (read end, write end).
     pub fn pair() -> (PipeEnd, PipeEnd) {
-        let pipe = Rc::new(RefCell::new(Pipe { buffer: VecDeque::new(), readers: 1, writers: 1 }));
-        (PipeEnd { pipe: pipe.clone(), write: false }, PipeEnd { pipe, write: true })
+        let pipe = Rc::new(RefCell::new(Pipe {
+            buffer: VecDeque::new(),
+            readers: 1,
+            writers: 1,
+        }));
+        (
+            PipeEnd {
+                pipe: pipe.clone(),
+                write: false,
+            },
+            PipeEnd { pipe, write: true },
+        )
     }
 }
 

@@ -15,32 +15,64 @@ use crate::proc::{Kernel, Process, State};
 fn split<'a>(p: &Process, path: &'a str) -> Option<(u32, &'a str)> {
     let rest = path.strip_prefix("/proc/")?;
     let (who, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    let pid = if who == "self" || who == "thread-self" { p.pid } else { who.parse().ok()? };
+    let pid = if who == "self" || who == "thread-self" {
+        p.pid
+    } else {
+        who.parse().ok()?
+    };
     Some((pid, tail))
 }
 
 /// Runs `body` on process `pid`, which may be the caller (out of the table while it runs).
-fn with_process<R>(k: &mut Kernel, p: &mut Process, pid: u32, body: impl FnOnce(&mut Process) -> R) -> Option<R> {
+fn with_process<R>(
+    k: &mut Kernel,
+    p: &mut Process,
+    pid: u32,
+    body: impl FnOnce(&mut Process) -> R,
+) -> Option<R> {
     if pid == p.pid {
         return Some(body(p));
     }
-    k.procs.get_mut(&pid).filter(|q| !matches!(q.state, State::Zombie(_))).map(|q| body(q))
+    k.procs
+        .get_mut(&pid)
+        .filter(|q| !matches!(q.state, State::Zombie(_)))
+        .map(|q| body(q))
 }
 
 /// Opens a `/proc` path.
 pub fn open(k: &mut Kernel, p: &mut Process, path: &str) -> Result<Node, Errno> {
     if path == "/proc" {
         let mut entries = alloc::vec![
-            DirEntry { name: ".".into(), ino: 1, kind: 4 },
-            DirEntry { name: "..".into(), ino: 1, kind: 4 },
-            DirEntry { name: "self".into(), ino: 2, kind: 10 },
-            DirEntry { name: "meminfo".into(), ino: 3, kind: 8 },
+            DirEntry {
+                name: ".".into(),
+                ino: 1,
+                kind: 4
+            },
+            DirEntry {
+                name: "..".into(),
+                ino: 1,
+                kind: 4
+            },
+            DirEntry {
+                name: "self".into(),
+                ino: 2,
+                kind: 10
+            },
+            DirEntry {
+                name: "meminfo".into(),
+                ino: 3,
+                kind: 8
+            },
         ];
         let mut pids: Vec<u32> = k.procs.keys().copied().collect();
         pids.push(p.pid);
         pids.sort_unstable();
         for pid in pids {
-            entries.push(DirEntry { name: alloc::format!("{pid}"), ino: 0x1000 + u64::from(pid), kind: 4 });
+            entries.push(DirEntry {
+                name: alloc::format!("{pid}"),
+                ino: 0x1000 + u64::from(pid),
+                kind: 4,
+            });
         }
         return Ok(Node::Dir(entries));
     }
@@ -51,13 +83,41 @@ pub fn open(k: &mut Kernel, p: &mut Process, path: &str) -> Result<Node, Errno> 
     let node = with_process(k, p, pid, |q| -> Result<Node, Errno> {
         Ok(match tail {
             "" => Node::Dir(alloc::vec![
-                DirEntry { name: ".".into(), ino: 1, kind: 4 },
-                DirEntry { name: "..".into(), ino: 1, kind: 4 },
-                DirEntry { name: "cmdline".into(), ino: 5, kind: 8 },
-                DirEntry { name: "exe".into(), ino: 6, kind: 10 },
-                DirEntry { name: "maps".into(), ino: 7, kind: 8 },
-                DirEntry { name: "stat".into(), ino: 8, kind: 8 },
-                DirEntry { name: "status".into(), ino: 9, kind: 8 },
+                DirEntry {
+                    name: ".".into(),
+                    ino: 1,
+                    kind: 4
+                },
+                DirEntry {
+                    name: "..".into(),
+                    ino: 1,
+                    kind: 4
+                },
+                DirEntry {
+                    name: "cmdline".into(),
+                    ino: 5,
+                    kind: 8
+                },
+                DirEntry {
+                    name: "exe".into(),
+                    ino: 6,
+                    kind: 10
+                },
+                DirEntry {
+                    name: "maps".into(),
+                    ino: 7,
+                    kind: 8
+                },
+                DirEntry {
+                    name: "stat".into(),
+                    ino: 8,
+                    kind: 8
+                },
+                DirEntry {
+                    name: "status".into(),
+                    ino: 9,
+                    kind: 8
+                },
             ]),
             "maps" => Node::Generated(maps(q).into_bytes()),
             "stat" => Node::Generated(stat(q).into_bytes()),
@@ -104,7 +164,11 @@ fn stat(q: &Process) -> String {
         State::Zombie(_) => 'Z',
     };
     let mut s = String::new();
-    let _ = write!(s, "{} ({}) {state} {} {} {} 0 -1 4194304 {} 0 {} 0", q.pid, q.comm, q.ppid, q.pid, 1, q.min_flt, q.maj_flt);
+    let _ = write!(
+        s,
+        "{} ({}) {state} {} {} {} 0 -1 4194304 {} 0 {} 0",
+        q.pid, q.comm, q.ppid, q.pid, 1, q.min_flt, q.maj_flt
+    );
     for _ in 0..38 {
         s.push_str(" 0");
     }
@@ -121,7 +185,11 @@ fn status(q: &Process) -> String {
     };
     alloc::format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{state}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n",
-        q.comm, q.umask, q.pid, q.pid, q.ppid
+        q.comm,
+        q.umask,
+        q.pid,
+        q.pid,
+        q.ppid
     )
 }
 
@@ -129,7 +197,11 @@ fn status(q: &Process) -> String {
 fn cmdline(q: &mut Process) -> Vec<u8> {
     let (start, end) = q.arg_range;
     let mut buf = alloc::vec![0u8; end.saturating_sub(start).min(1 << 16) as usize];
-    match q.space.as_mut().map(|space| crate::mm::uaccess::copy_in(space, start, &mut buf)) {
+    match q
+        .space
+        .as_mut()
+        .map(|space| crate::mm::uaccess::copy_in(space, start, &mut buf))
+    {
         Some(Ok(())) => buf,
         _ => Vec::new(),
     }

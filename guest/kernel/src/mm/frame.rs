@@ -37,7 +37,12 @@ pub fn init(start: u64, end: u64, reserved: &[(u64, u64)]) {
     }
     let total = free.len();
     FRAMES.with(|f| {
-        *f = Some(Frames { first_pfn, refcount: alloc::vec![0; count], free, total });
+        *f = Some(Frames {
+            first_pfn,
+            refcount: alloc::vec![0; count],
+            free,
+            total,
+        });
     });
 }
 

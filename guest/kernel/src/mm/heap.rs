@@ -16,9 +16,3 @@ pub unsafe fn init(start: u64, size: u64) {
     // SAFETY: the caller vouches for the range.
     unsafe { HEAP.lock().init(start as *mut u8, size as usize) };
 }
-
-/// Bytes in use and free.
-pub fn usage() -> (usize, usize) {
-    let heap = HEAP.lock();
-    (heap.used(), heap.free())
-}

@@ -42,16 +42,6 @@ unsafe extern "C" {
     static __kernel_end: u8;
 }
 
-/// The facts `init` needs from the device tree.
-pub struct MemoryMap {
-    /// RAM start.
-    pub ram_start: u64,
-    /// RAM end (exclusive).
-    pub ram_end: u64,
-    /// Ranges the kernel must not hand out (device tree, initramfs).
-    pub reserved: alloc::vec::Vec<(u64, u64)>,
-}
-
 /// The kernel heap's size, bytes: room for process tables, VMAs and pipe buffers.
 const HEAP_SIZE: u64 = 16 << 20;
 
@@ -60,8 +50,8 @@ const HEAP_SIZE: u64 = 16 << 20;
 /// The heap comes first because the rest allocates; it sits right after the kernel image.
 pub fn init(ram_start: u64, ram_end: u64, reserved: &[(u64, u64)]) {
     phys::init(ram_start, ram_end);
-    // SAFETY: only the symbol's address is taken.
-    let kernel_end = unsafe { &raw const __kernel_end as u64 };
+    // Only the symbol's address is taken.
+    let kernel_end = &raw const __kernel_end as u64;
     let heap_size = HEAP_SIZE.min((ram_end - kernel_end) / 4) & !(PAGE_SIZE - 1);
     // SAFETY: [kernel_end, kernel_end + heap_size) is RAM that nothing else uses: frames are
     // handed out only above it, and the firmware reserved only memory below the kernel.
@@ -74,16 +64,28 @@ pub fn init(ram_start: u64, ram_end: u64, reserved: &[(u64, u64)]) {
     let last = ram_end.div_ceil(gig) as usize;
     for index in first..last {
         let pa = index as u64 * gig;
-        table.set_root_entry(index, make_pte(pa, PTE_V | PTE_R | PTE_W | PTE_X | PTE_G | PTE_A | PTE_D));
+        table.set_root_entry(
+            index,
+            make_pte(pa, PTE_V | PTE_R | PTE_W | PTE_X | PTE_G | PTE_A | PTE_D),
+        );
     }
-    table.set_root_entry(MMIO_ROOT_INDEX, make_pte(0, PTE_V | PTE_R | PTE_W | PTE_G | PTE_A | PTE_D));
+    table.set_root_entry(
+        MMIO_ROOT_INDEX,
+        make_pte(0, PTE_V | PTE_R | PTE_W | PTE_G | PTE_A | PTE_D),
+    );
     // SAFETY: the new table maps all of RAM (the kernel included) at VA = PA, so execution
     // continues; the fence drops whatever the firmware's use of the TLB left behind.
     unsafe { cpu::write_satp(table.root, 0) };
     cpu::fence_all();
     // SAFETY: paging is on with `table`, whose kernel mappings are global.
     let asid_bits = unsafe { cpu::probe_asid_bits(table.root) };
-    KERNEL.with(|k| *k = Some(KernelSpace { table, ram_roots: first..last, asid_bits }));
+    KERNEL.with(|k| {
+        *k = Some(KernelSpace {
+            table,
+            ram_roots: first..last,
+            asid_bits,
+        })
+    });
 }
 
 /// Copies the kernel's global mappings into a new process root table.
@@ -101,14 +103,6 @@ pub fn user_root_indices() -> alloc::vec::Vec<usize> {
     KERNEL.with(|k| {
         let k = k.as_ref().expect("mm::init first");
         (0..256).filter(|i| !k.ram_roots.contains(i)).collect()
-    })
-}
-
-/// The virtual range the kernel occupies in the lower half (user mappings must avoid it).
-pub fn kernel_window() -> (u64, u64) {
-    KERNEL.with(|k| {
-        let k = k.as_ref().expect("mm::init first");
-        ((k.ram_roots.start as u64) << 30, (k.ram_roots.end as u64) << 30)
     })
 }
 

@@ -5,7 +5,7 @@
 //! business ([`crate::mm::space`]).
 
 use super::frame;
-use super::phys::{self, PAGE_SIZE};
+use super::phys;
 
 /// Valid.
 pub const PTE_V: u64 = 1 << 0;
@@ -48,7 +48,9 @@ pub struct PageTable {
 impl PageTable {
     /// A new, empty table; `None` when out of memory.
     pub fn new() -> Option<Self> {
-        Some(PageTable { root: frame::alloc_zeroed()? })
+        Some(PageTable {
+            root: frame::alloc_zeroed()?,
+        })
     }
 
     /// Sets root entry `index` (a 1 GiB region) directly: for the kernel's global mappings.

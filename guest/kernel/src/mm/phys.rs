@@ -20,12 +20,18 @@ pub fn init(start: u64, end: u64) {
 
 /// Whether `[pa, pa + len)` lies in RAM.
 pub fn in_ram(pa: u64, len: u64) -> bool {
-    let (start, end) = (RAM_START.load(Ordering::Relaxed), RAM_END.load(Ordering::Relaxed));
+    let (start, end) = (
+        RAM_START.load(Ordering::Relaxed),
+        RAM_END.load(Ordering::Relaxed),
+    );
     pa >= start && pa.checked_add(len).is_some_and(|last| last <= end)
 }
 
 fn check(pa: u64, len: u64) {
-    assert!(in_ram(pa, len), "physical range {pa:#x}+{len:#x} is outside RAM");
+    assert!(
+        in_ram(pa, len),
+        "physical range {pa:#x}+{len:#x} is outside RAM"
+    );
 }
 
 /// The bytes of physical memory `[pa, pa + len)`.
@@ -56,7 +62,7 @@ pub unsafe fn bytes_mut(pa: u64, len: usize) -> &'static mut [u8] {
 /// Reads the doubleword at physical `pa` (8-byte aligned), e.g. a page-table entry.
 pub fn read_u64(pa: u64) -> u64 {
     check(pa, 8);
-    assert!(pa % 8 == 0);
+    assert!(pa.is_multiple_of(8));
     // SAFETY: aligned, in identity-mapped RAM; page tables are only touched by this kernel's
     // single hart, with volatile accesses so the walker's view is never cached in registers.
     unsafe { core::ptr::read_volatile(pa as *const u64) }
@@ -65,7 +71,7 @@ pub fn read_u64(pa: u64) -> u64 {
 /// Writes the doubleword at physical `pa` (8-byte aligned).
 pub fn write_u64(pa: u64, value: u64) {
     check(pa, 8);
-    assert!(pa % 8 == 0);
+    assert!(pa.is_multiple_of(8));
     // SAFETY: as in `read_u64`; the frame holding `pa` belongs to the page-table code.
     unsafe { core::ptr::write_volatile(pa as *mut u64, value) }
 }
@@ -80,6 +86,11 @@ pub fn zero_frame(pa: u64) {
 pub fn copy_frame(dst: u64, src: u64) {
     assert_ne!(dst, src);
     // SAFETY: two distinct frames; `dst` belongs to the caller, `src` is only read.
-    let (d, s) = unsafe { (bytes_mut(dst, PAGE_SIZE as usize), bytes(src, PAGE_SIZE as usize)) };
+    let (d, s) = unsafe {
+        (
+            bytes_mut(dst, PAGE_SIZE as usize),
+            bytes(src, PAGE_SIZE as usize),
+        )
+    };
     d.copy_from_slice(s);
 }

@@ -33,7 +33,11 @@ struct Asids {
     current: Option<(u16, u64)>,
 }
 
-static ASIDS: KernelCell<Asids> = KernelCell::new(Asids { generation: 1, next: 1, current: None });
+static ASIDS: KernelCell<Asids> = KernelCell::new(Asids {
+    generation: 1,
+    next: 1,
+    current: None,
+});
 
 /// What a fault handler did, for the counters and the fault trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +172,13 @@ impl AddressSpace {
                 self.install(page, frame, flags.bits() | PTE_A | dirty)?;
                 FaultOutcome::DemandZero
             }
-            FaultDecision::FileBacked { page, file, offset, len, flags } => {
+            FaultDecision::FileBacked {
+                page,
+                file,
+                offset,
+                len,
+                flags,
+            } => {
                 let frame = frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?;
                 let data = crate::fs::initramfs::file_bytes(file);
                 let start = (offset as usize).min(data.len());
@@ -181,13 +191,15 @@ impl AddressSpace {
             FaultDecision::Cow { page, flags } => {
                 let old = pte_address(pte);
                 if frame::refcount(old) == 1 {
-                    self.table.set(page, make_pte(old, flags.bits() | PTE_V | PTE_A | PTE_D));
+                    self.table
+                        .set(page, make_pte(old, flags.bits() | PTE_V | PTE_A | PTE_D));
                     self.fence(page);
                     FaultOutcome::CowReuse
                 } else {
                     let copy = frame::alloc_uninit().ok_or(FaultError::OutOfMemory)?;
                     phys::copy_frame(copy, old);
-                    self.table.set(page, make_pte(copy, flags.bits() | PTE_V | PTE_A | PTE_D));
+                    self.table
+                        .set(page, make_pte(copy, flags.bits() | PTE_V | PTE_A | PTE_D));
                     frame::release(old);
                     self.fence(page);
                     FaultOutcome::CowCopy
@@ -198,11 +210,15 @@ impl AddressSpace {
                 let frame = pte_address(pte);
                 let mut bits = flags.bits();
                 // A private page still shared after fork must stay read-only.
-                let vma_private = self.vmas.find(addr).is_some_and(|v| v.sharing == Sharing::Private);
+                let vma_private = self
+                    .vmas
+                    .find(addr)
+                    .is_some_and(|v| v.sharing == Sharing::Private);
                 if vma_private && frame::refcount(frame) > 1 {
                     bits &= !PTE_W;
                 }
-                self.table.set(page, make_pte(frame, bits | keep | PTE_V | PTE_A | dirty));
+                self.table
+                    .set(page, make_pte(frame, bits | keep | PTE_V | PTE_A | dirty));
                 self.fence(page);
                 FaultOutcome::Upgrade
             }
@@ -291,10 +307,14 @@ impl AddressSpace {
         };
         install_kernel_mappings(&child.table);
         let mut leaves = Vec::new();
-        self.table.for_each_user_leaf(&user_root_indices(), |va, pte| leaves.push((va, pte)));
+        self.table
+            .for_each_user_leaf(&user_root_indices(), |va, pte| leaves.push((va, pte)));
         let mut downgraded = false;
         for (va, pte) in leaves {
-            let private = self.vmas.find(va).is_none_or(|v| v.sharing == Sharing::Private);
+            let private = self
+                .vmas
+                .find(va)
+                .is_none_or(|v| v.sharing == Sharing::Private);
             let mut shared_pte = pte;
             if private && pte & PTE_W != 0 {
                 shared_pte &= !PTE_W;
@@ -321,7 +341,8 @@ impl AddressSpace {
             ASIDS.with(|a| a.current = None);
         }
         let roots = user_root_indices();
-        self.table.for_each_user_leaf(&roots, |_, pte| frame::release(pte_address(pte)));
+        self.table
+            .for_each_user_leaf(&roots, |_, pte| frame::release(pte_address(pte)));
         self.table.free_tables(&roots);
     }
 

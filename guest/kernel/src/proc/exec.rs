@@ -6,12 +6,10 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use sv39_policy::elf;
 use sv39_policy::errno::Errno;
 use sv39_policy::stack::{self, AuxValues, StackRequest};
-use sv39_policy::vma::{
-    DEFAULT_STACK_RLIMIT, MmapLayout, Perms, USER_END, Vma, VmaName,
-};
-use sv39_policy::elf;
+use sv39_policy::vma::{DEFAULT_STACK_RLIMIT, MmapLayout, Perms, USER_END, Vma, VmaName};
 
 use super::{Kernel, Process, SigAction};
 use crate::arch::trap::TrapFrame;
@@ -33,7 +31,10 @@ pub struct ExecError {
 
 impl ExecError {
     fn new(errno: Errno, message: impl Into<String>) -> Self {
-        ExecError { errno, message: message.into() }
+        ExecError {
+            errno,
+            message: message.into(),
+        }
     }
 }
 
@@ -49,26 +50,33 @@ pub fn exec(
     argv: &[&[u8]],
     envp: &[&[u8]],
 ) -> Result<(), ExecError> {
-    let absolute = crate::fs::normalize(&p.cwd, path)
-        .map_err(|e| ExecError::new(e, "file name too long"))?;
+    let absolute =
+        crate::fs::normalize(&p.cwd, path).map_err(|e| ExecError::new(e, "file name too long"))?;
     let id = initramfs::lookup(&absolute)
         .ok_or_else(|| ExecError::new(Errno::ENOENT, "No such file or directory"))?;
     let (_, mode, inode, _) = initramfs::stat(id).expect("looked up");
     if mode & initramfs::S_IFMT != initramfs::S_IFREG {
-        return Err(ExecError::new(Errno::EACCES, "Permission denied (not a regular file)"));
+        return Err(ExecError::new(
+            Errno::EACCES,
+            "Permission denied (not a regular file)",
+        ));
     }
     if mode & 0o111 == 0 {
-        return Err(ExecError::new(Errno::EACCES, "Permission denied (not executable)"));
+        return Err(ExecError::new(
+            Errno::EACCES,
+            "Permission denied (not executable)",
+        ));
     }
     let data = initramfs::file_bytes(id);
-    let image = elf::parse(data).map_err(|e| {
-        ExecError::new(e.errno(), alloc::format!("cannot execute: {e}"))
-    })?;
+    let image = elf::parse(data)
+        .map_err(|e| ExecError::new(e.errno(), alloc::format!("cannot execute: {e}")))?;
 
     let oom = || ExecError::new(Errno::ENOMEM, "out of memory");
     let layout = MmapLayout::linux_default(STACK_TOP, DEFAULT_STACK_RLIMIT);
     let mut space = AddressSpace::new(layout.clone()).ok_or_else(oom)?;
-    let bias = image.choose_bias(&space.vmas, &layout).map_err(|e| ExecError::new(e, "no room for the program"))?;
+    let bias = image
+        .choose_bias(&space.vmas, &layout)
+        .map_err(|e| ExecError::new(e, "no room for the program"))?;
     let name = VmaName::File {
         path: Arc::from(absolute.as_str()),
         dev_major: ROOTFS_DEV.0,
@@ -79,13 +87,20 @@ pub fn exec(
         .vmas(bias, id, &name)
         .map_err(|e| ExecError::new(e.errno(), alloc::format!("cannot execute: {e}")))?;
     for vma in vmas {
-        space.vmas.insert(vma).map_err(|e| ExecError::new(e, "overlapping segments"))?;
+        space
+            .vmas
+            .insert(vma)
+            .map_err(|e| ExecError::new(e, "overlapping segments"))?;
     }
 
     let mut random = [0u8; 16];
     random[..8].copy_from_slice(&k.random_u64().to_le_bytes());
     random[8..].copy_from_slice(&k.random_u64().to_le_bytes());
-    let aux = AuxValues::new(image.phdr_at(bias), u64::from(image.phnum), image.entry_at(bias));
+    let aux = AuxValues::new(
+        image.phdr_at(bias),
+        u64::from(image.phnum),
+        image.entry_at(bias),
+    );
     let request = StackRequest {
         stack_top: STACK_TOP,
         execfn: path.as_bytes(),
@@ -95,13 +110,17 @@ pub fn exec(
         random,
         stack_rlimit: DEFAULT_STACK_RLIMIT,
     };
-    let initial = stack::build(&request).map_err(|e| ExecError::new(e, "argument list too long"))?;
+    let initial =
+        stack::build(&request).map_err(|e| ExecError::new(e, "argument list too long"))?;
     let mut stack_vma = Vma::anonymous(initial.vma_start, STACK_TOP, Perms::RW);
     if image.stack_exec {
         stack_vma.perms = Perms::RWX;
     }
     stack_vma.name = VmaName::Stack;
-    space.vmas.insert(stack_vma).map_err(|e| ExecError::new(e, "no room for the stack"))?;
+    space
+        .vmas
+        .insert(stack_vma)
+        .map_err(|e| ExecError::new(e, "no room for the stack"))?;
     uaccess::copy_out(&mut space, initial.sp, &initial.bytes)
         .map_err(|e| ExecError::new(e, "cannot build the stack"))?;
     space.brk = sv39_policy::vma::Brk::new(image.brk_start(bias));

@@ -26,7 +26,11 @@ pub fn exit_with_status(k: &mut Kernel, p: &mut Process, status: i32) {
     }
     wake_all(WaitReason::Child);
     if p.pid == 1 {
-        let code = if status & 0x7f != 0 { 128 + (status & 0x7f) } else { (status >> 8) & 0xff };
+        let code = if status & 0x7f != 0 {
+            128 + (status & 0x7f)
+        } else {
+            (status >> 8) & 0xff
+        };
         crate::power_off_with_status(code as u8);
     }
 }

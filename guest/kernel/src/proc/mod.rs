@@ -20,7 +20,7 @@ use sv39_policy::fault::Access;
 use crate::arch::cpu;
 use crate::arch::trap::{self, TrapFrame};
 use crate::fs::FdTable;
-use crate::mm::space::{AddressSpace, FaultError, FaultOutcome};
+use crate::mm::space::{AddressSpace, FaultError};
 use crate::sbi;
 use crate::sync::KernelCell;
 
@@ -142,7 +142,9 @@ impl Process {
 
     /// The address space (present until exit).
     pub fn space(&mut self) -> &mut AddressSpace {
-        self.space.as_mut().expect("a running process has an address space")
+        self.space
+            .as_mut()
+            .expect("a running process has an address space")
     }
 }
 
@@ -205,9 +207,16 @@ pub fn start_init(argv: &[&[u8]], envp: &[&[u8]]) -> ! {
         let mut p = Box::new(Process::new(pid, 0));
         let path = String::from_utf8_lossy(argv.first().copied().unwrap_or(b"")).into_owned();
         if let Err(error) = exec::exec(k, &mut p, &path, argv, envp) {
-            let status = if error.errno == sv39_policy::errno::Errno::ENOENT { 127 } else { 126 };
+            let status = if error.errno == sv39_policy::errno::Errno::ENOENT {
+                127
+            } else {
+                126
+            };
             let line = alloc::format!("sv39: {path}: {}\n", error.message);
-            crate::drivers::stdio::write_kernel(crate::drivers::hostio::Command::Stderr, line.as_bytes());
+            crate::drivers::stdio::write_kernel(
+                crate::drivers::hostio::Command::Stderr,
+                line.as_bytes(),
+            );
             crate::power_off_with_status(status);
         }
         let frame: *mut TrapFrame = &mut *p.frame;
@@ -280,8 +289,13 @@ impl Kernel {
     }
 
     fn handle_trap(&mut self, frame: *mut TrapFrame, scause: u64, stval: u64) -> *mut TrapFrame {
-        let pid = self.current.expect("a trap from U-mode has a current process");
-        let mut p = self.procs.remove(&pid).expect("the current process is in the table");
+        let pid = self
+            .current
+            .expect("a trap from U-mode has a current process");
+        let mut p = self
+            .procs
+            .remove(&pid)
+            .expect("the current process is in the table");
         debug_assert!(core::ptr::eq(frame, &*p.frame));
         if cpu::fp_dirty() {
             cpu::save_fp(&mut p.frame.fregs, &mut p.frame.fcsr);
@@ -343,7 +357,11 @@ impl Kernel {
                 exit::terminate(self, &mut p, signal::SIGSEGV);
             }
             other => {
-                crate::klog!("{}[{}]: unexpected trap cause {other:#x}, killed", p.comm, p.pid);
+                crate::klog!(
+                    "{}[{}]: unexpected trap cause {other:#x}, killed",
+                    p.comm,
+                    p.pid
+                );
                 exit::terminate(self, &mut p, signal::SIGKILL);
             }
         }
@@ -357,17 +375,21 @@ impl Kernel {
         }
         let next = self.schedule(if runnable { Some(pid) } else { None }, preempt);
         self.prepare_return(next);
-        &mut *self.procs.get_mut(&next).expect("scheduled process exists").frame
+        &mut *self
+            .procs
+            .get_mut(&next)
+            .expect("scheduled process exists")
+            .frame
     }
 
     /// Makes `pid` runnable and queues it.
     pub fn make_runnable(&mut self, pid: u32) {
-        if let Some(p) = self.procs.get_mut(&pid) {
-            if matches!(p.state, State::Blocked(_)) || p.state == State::Runnable {
-                p.state = State::Runnable;
-                if self.current != Some(pid) && !self.run_queue.contains(&pid) {
-                    self.run_queue.push_back(pid);
-                }
+        if let Some(p) = self.procs.get_mut(&pid)
+            && matches!(p.state, State::Blocked(_) | State::Runnable)
+        {
+            p.state = State::Runnable;
+            if self.current != Some(pid) && !self.run_queue.contains(&pid) {
+                self.run_queue.push_back(pid);
             }
         }
     }
@@ -411,7 +433,11 @@ impl Kernel {
                 self.run_queue.push_back(pid);
             }
             while let Some(pid) = self.run_queue.pop_front() {
-                if self.procs.get(&pid).is_some_and(|p| p.state == State::Runnable) {
+                if self
+                    .procs
+                    .get(&pid)
+                    .is_some_and(|p| p.state == State::Runnable)
+                {
                     return pid;
                 }
             }
@@ -467,10 +493,5 @@ impl Kernel {
         if self.fp_owner == Some(pid) {
             self.fp_owner = None;
         }
-    }
-
-    /// The pid on the CPU.
-    pub fn current(&self) -> Option<u32> {
-        self.current
     }
 }

@@ -6,18 +6,10 @@ use super::Process;
 use crate::drivers::hostio::Command;
 use crate::drivers::stdio;
 
-/// SIGHUP.
-pub const SIGHUP: u32 = 1;
-/// SIGINT.
-pub const SIGINT: u32 = 2;
-/// SIGQUIT.
-pub const SIGQUIT: u32 = 3;
 /// SIGILL.
 pub const SIGILL: u32 = 4;
 /// SIGTRAP.
 pub const SIGTRAP: u32 = 5;
-/// SIGABRT.
-pub const SIGABRT: u32 = 6;
 /// SIGBUS.
 pub const SIGBUS: u32 = 7;
 /// SIGKILL.

@@ -16,8 +16,8 @@ use crate::drivers::stdio;
 use crate::fs::initramfs::{self, S_IFDIR, S_IFMT, S_IFREG};
 use crate::fs::pipe::CAPACITY;
 use crate::fs::{
-    ConsoleStream, DirEntry, FileRef, Node, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT,
-    O_DIRECTORY, O_NONBLOCK, O_TRUNC, O_WRONLY, OpenFile, procfs,
+    ConsoleStream, DirEntry, FileRef, Node, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY,
+    O_NONBLOCK, O_TRUNC, O_WRONLY, OpenFile, procfs,
 };
 use crate::mm::uaccess;
 use crate::proc::{Kernel, Outcome, Process, WaitReason, exit, signal, wake_all};
@@ -50,15 +50,27 @@ fn resolve(p: &mut Process, dirfd: i64, path_va: u64) -> Result<String, Errno> {
 /// Directory entries for `path` in the initramfs, with `.` and `..`.
 fn list_dir(path: &str) -> Vec<DirEntry> {
     let mut entries = alloc::vec![
-        DirEntry { name: ".".into(), ino: 1, kind: 4 },
-        DirEntry { name: "..".into(), ino: 1, kind: 4 },
+        DirEntry {
+            name: ".".into(),
+            ino: 1,
+            kind: 4
+        },
+        DirEntry {
+            name: "..".into(),
+            ino: 1,
+            kind: 4
+        },
     ];
     for (name, mode, ino) in initramfs::list(path) {
         let kind = if mode & S_IFMT == S_IFDIR { 4 } else { 8 };
         entries.push(DirEntry { name, ino, kind });
     }
     if path == "/" && initramfs::lookup("/proc").is_none() {
-        entries.push(DirEntry { name: "proc".into(), ino: 0xF000_0001, kind: 4 });
+        entries.push(DirEntry {
+            name: "proc".into(),
+            ino: 0xF000_0001,
+            kind: 4,
+        });
     }
     entries
 }
@@ -151,7 +163,9 @@ fn read_into(p: &mut Process, file: &FileRef, buf: u64, count: u64) -> Result<i6
                             break;
                         }
                     }
-                    None if done == 0 && !nonblock => return Err(Outcome::Block(WaitReason::Stdin)),
+                    None if done == 0 && !nonblock => {
+                        return Err(Outcome::Block(WaitReason::Stdin));
+                    }
                     None if done == 0 => return Err(err(Errno::EAGAIN)),
                     None => break,
                 }
@@ -239,7 +253,11 @@ fn write_from(
                 return Err(err(Errno::EPIPE));
             }
             if room == 0 {
-                return Err(if nonblock { err(Errno::EAGAIN) } else { Outcome::Block(WaitReason::Pipe) });
+                return Err(if nonblock {
+                    err(Errno::EAGAIN)
+                } else {
+                    Outcome::Block(WaitReason::Pipe)
+                });
             }
             let n = (count as usize).min(room);
             let mut bytes = alloc::vec![0u8; n];
@@ -292,7 +310,11 @@ fn iovecs(p: &mut Process, va: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno
 
 /// readv(2): stops at the first short read; blocks only if nothing was read.
 pub fn readv(p: &mut Process, a: &Args) -> Outcome {
-    let (file, vecs) = match p.files.get(a.int(0)).and_then(|f| Ok((f, iovecs(p, a.u(1), a.u(2))?))) {
+    let (file, vecs) = match p
+        .files
+        .get(a.int(0))
+        .and_then(|f| Ok((f, iovecs(p, a.u(1), a.u(2))?)))
+    {
         Ok(x) => x,
         Err(e) => return ret(Err(e)),
     };
@@ -317,7 +339,11 @@ pub fn readv(p: &mut Process, a: &Args) -> Outcome {
 
 /// writev(2).
 pub fn writev(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
-    let (file, vecs) = match p.files.get(a.int(0)).and_then(|f| Ok((f, iovecs(p, a.u(1), a.u(2))?))) {
+    let (file, vecs) = match p
+        .files
+        .get(a.int(0))
+        .and_then(|f| Ok((f, iovecs(p, a.u(1), a.u(2))?)))
+    {
         Ok(x) => x,
         Err(e) => return ret(Err(e)),
     };
@@ -374,7 +400,10 @@ pub fn lseek(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         2 => size,
         _ => return Err(Errno::EINVAL),
     };
-    let new = base.checked_add(a.i(1)).filter(|&o| o >= 0).ok_or(Errno::EINVAL)?;
+    let new = base
+        .checked_add(a.i(1))
+        .filter(|&o| o >= 0)
+        .ok_or(Errno::EINVAL)?;
     f.offset = new as u64;
     Ok(new)
 }
@@ -392,20 +421,56 @@ fn stat_node(node: &Node, path: &str) -> StatInfo {
     match node {
         Node::File(id) => {
             let (_, mode, ino, size) = initramfs::stat(*id).unwrap_or_default();
-            StatInfo { mode, ino, size, rdev: 0, dev: 1 }
+            StatInfo {
+                mode,
+                ino,
+                size,
+                rdev: 0,
+                dev: 1,
+            }
         }
         Node::Dir(_) => {
-            let ino = initramfs::lookup(path).and_then(initramfs::stat).map_or(1, |s| s.2);
-            StatInfo { mode: S_IFDIR | 0o755, ino, size: 0, rdev: 0, dev: 1 }
+            let ino = initramfs::lookup(path)
+                .and_then(initramfs::stat)
+                .map_or(1, |s| s.2);
+            StatInfo {
+                mode: S_IFDIR | 0o755,
+                ino,
+                size: 0,
+                rdev: 0,
+                dev: 1,
+            }
         }
-        Node::Generated(data) => {
-            StatInfo { mode: S_IFREG | 0o444, ino: 0xF000_0002, size: data.len() as u64, rdev: 0, dev: 4 }
-        }
+        Node::Generated(data) => StatInfo {
+            mode: S_IFREG | 0o444,
+            ino: 0xF000_0002,
+            size: data.len() as u64,
+            rdev: 0,
+            dev: 4,
+        },
         // A character device that is not a terminal (TCGETS answers ENOTTY), like a console
         // redirected to a file or pipe on the host.
-        Node::Console(_) => StatInfo { mode: 0o020620, ino: 3, size: 0, rdev: (5 << 8) | 1, dev: 5 },
-        Node::Null => StatInfo { mode: 0o020666, ino: 4, size: 0, rdev: (1 << 8) | 3, dev: 5 },
-        Node::Pipe(_) => StatInfo { mode: 0o010600, ino: 5, size: 0, rdev: 0, dev: 12 },
+        Node::Console(_) => StatInfo {
+            mode: 0o020620,
+            ino: 3,
+            size: 0,
+            rdev: (5 << 8) | 1,
+            dev: 5,
+        },
+        Node::Null => StatInfo {
+            mode: 0o020666,
+            ino: 4,
+            size: 0,
+            rdev: (1 << 8) | 3,
+            dev: 5,
+        },
+        Node::Pipe(_) => StatInfo {
+            mode: 0o010600,
+            ino: 5,
+            size: 0,
+            rdev: 0,
+            dev: 12,
+        },
     }
 }
 
@@ -445,7 +510,13 @@ pub fn newfstatat(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errn
     write_stat(p, a.u(2), &info)
 }
 
-fn stat_at(k: &mut Kernel, p: &mut Process, dirfd: i64, path_va: u64, flags: u64) -> Result<StatInfo, Errno> {
+fn stat_at(
+    k: &mut Kernel,
+    p: &mut Process,
+    dirfd: i64,
+    path_va: u64,
+    flags: u64,
+) -> Result<StatInfo, Errno> {
     if flags & AT_EMPTY_PATH != 0 {
         let raw = uaccess::read_string(p.space(), path_va)?;
         if raw.is_empty() {
@@ -600,7 +671,8 @@ pub fn dup3(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         return Err(Errno::EINVAL);
     }
     let file = p.files.get(old)?;
-    p.files.install_at(new, file, a.u(2) as u32 & O_CLOEXEC != 0)?;
+    p.files
+        .install_at(new, file, a.u(2) as u32 & O_CLOEXEC != 0)?;
     Ok(new)
 }
 
@@ -609,11 +681,11 @@ pub fn fcntl(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let fd = a.int(0);
     let file = p.files.get(fd)?;
     match a.int(1) {
-        0 => p.files.install(file, false, a.u(2) as usize),    // F_DUPFD
-        1030 => p.files.install(file, true, a.u(2) as usize),  // F_DUPFD_CLOEXEC
-        1 => Ok(i64::from(p.files.cloexec(fd)?)),             // F_GETFD
+        0 => p.files.install(file, false, a.u(2) as usize), // F_DUPFD
+        1030 => p.files.install(file, true, a.u(2) as usize), // F_DUPFD_CLOEXEC
+        1 => Ok(i64::from(p.files.cloexec(fd)?)),           // F_GETFD
         2 => p.files.set_cloexec(fd, a.u(2) & 1 != 0).map(|()| 0), // F_SETFD
-        3 => Ok(i64::from(file.borrow().flags)),              // F_GETFL
+        3 => Ok(i64::from(file.borrow().flags)),            // F_GETFL
         4 => {
             // F_SETFL: only O_APPEND and O_NONBLOCK change.
             let mut f = file.borrow_mut();

@@ -52,7 +52,9 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         let f = file.borrow();
         let Node::File(id) = f.node else {
             return Err(match f.node {
-                Node::Generated(_) | Node::Dir(_) | Node::Pipe(_) | Node::Console(_) => Errno::ENODEV,
+                Node::Generated(_) | Node::Dir(_) | Node::Pipe(_) | Node::Console(_) => {
+                    Errno::ENODEV
+                }
                 _ => Errno::EACCES,
             });
         };
@@ -63,11 +65,27 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
             return Err(Errno::EACCES); // the initramfs is opened read-only
         }
         let (path, _, inode, size) = initramfs::stat(id).ok_or(Errno::EBADF)?;
-        let name = VmaName::File { path: Arc::from(path.as_str()), dev_major: 0, dev_minor: 1, inode };
-        (Backing::File { file: id, offset, file_end: size }, name)
+        let name = VmaName::File {
+            path: Arc::from(path.as_str()),
+            dev_major: 0,
+            dev_minor: 1,
+            inode,
+        };
+        (
+            Backing::File {
+                file: id,
+                offset,
+                file_end: size,
+            },
+            name,
+        )
     };
     // A read-only shared file mapping behaves as a private one: no one can write the file.
-    let sharing = if matches!(backing, Backing::File { .. }) { Sharing::Private } else { sharing };
+    let sharing = if matches!(backing, Backing::File { .. }) {
+        Sharing::Private
+    } else {
+        sharing
+    };
     let space = p.space();
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
@@ -87,9 +105,19 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         addr
     } else {
         let hint = (addr != 0).then_some(addr & !0xFFF);
-        space.vmas.find_free(len, hint, &space.layout).ok_or(Errno::ENOMEM)?
+        space
+            .vmas
+            .find_free(len, hint, &space.layout)
+            .ok_or(Errno::ENOMEM)?
     };
-    let vma = Vma { start, end: start + len, perms, sharing, backing, name };
+    let vma = Vma {
+        start,
+        end: start + len,
+        perms,
+        sharing,
+        backing,
+        name,
+    };
     let removed = space.vmas.map_fixed(vma)?;
     for range in removed {
         space.drop_range(range.start, range.end);
@@ -127,7 +155,9 @@ pub fn madvise(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         return Err(Errno::EINVAL);
     }
     if a.u(2) == MADV_DONTNEED {
-        let end = start.checked_add(page_ceil(len).ok_or(Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
+        let end = start
+            .checked_add(page_ceil(len).ok_or(Errno::EINVAL)?)
+            .ok_or(Errno::EINVAL)?;
         let space = p.space();
         let ranges: alloc::vec::Vec<_> = space
             .vmas

@@ -75,7 +75,7 @@ pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         78 => ret(fs::readlinkat(k, p, &a)),
         79 => ret(fs::newfstatat(k, p, &a)),
         80 => ret(fs::fstat(p, &a)),
-        82 | 81 | 83 => ret(Ok(0)), // fsync, sync, fdatasync: nothing is buffered
+        81..=83 => ret(Ok(0)), // fsync, sync, fdatasync: nothing is buffered
         93 | 94 => proc::exit(k, p, &a),
         96 => {
             p.clear_child_tid = a.u(0);
@@ -99,10 +99,10 @@ pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         135 => ret(signal::rt_sigprocmask(p, &a)),
         139 => signal::rt_sigreturn(k, p),
         153 => ret(time::times(k, p, &a)),
-        154 => ret(Ok(0)),                    // setpgid
-        155 => ret(Ok(i64::from(p.pid))),     // getpgid
-        156 => ret(Ok(1)),                    // getsid
-        157 => ret(Ok(i64::from(p.pid))),     // setsid
+        154 => ret(Ok(0)),                // setpgid
+        155 => ret(Ok(i64::from(p.pid))), // getpgid
+        156 => ret(Ok(1)),                // getsid
+        157 => ret(Ok(i64::from(p.pid))), // setsid
         160 => ret(proc::uname(p, &a)),
         163 => ret(proc::getrlimit(p, a.u(0), 0, a.u(1))),
         165 => ret(proc::getrusage(p, &a)),
@@ -124,7 +124,7 @@ pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         221 => proc::execve(k, p, &a),
         222 => ret(mm::mmap(p, &a)),
         226 => ret(mm::mprotect(p, &a)),
-        227 | 228 | 229 | 230 | 231 => ret(Ok(0)), // msync, mlock, munlock, mlockall, munlockall
+        227..=231 => ret(Ok(0)), // msync, mlock, munlock, mlockall, munlockall
         233 => ret(mm::madvise(p, &a)),
         258 => ret(Err(Errno::ENOSYS)), // riscv_hwprobe: callers fall back to AT_HWCAP
         259 => {

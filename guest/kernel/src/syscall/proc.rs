@@ -30,7 +30,11 @@ pub fn exit(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
 pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let (flags, stack, ptid, tls, ctid) = (a.u(0), a.u(1), a.u(2), a.u(3), a.u(4));
     if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        crate::klog!("{}[{}]: clone with threads ({flags:#x}) is not supported", p.comm, p.pid);
+        crate::klog!(
+            "{}[{}]: clone with threads ({flags:#x}) is not supported",
+            p.comm,
+            p.pid
+        );
         return Err(Errno::ENOSYS);
     }
     let space = p.space().fork().ok_or(Errno::ENOMEM)?;
@@ -72,7 +76,8 @@ pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
 
 /// execve(2).
 pub fn execve(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
-    let read = |p: &mut Process| -> Result<(Vec<u8>, Vec<Vec<u8>>, Vec<Vec<u8>>), Errno> {
+    type Strings = Vec<Vec<u8>>;
+    let read = |p: &mut Process| -> Result<(Vec<u8>, Strings, Strings), Errno> {
         let path = uaccess::read_string(p.space(), a.u(0))?;
         let argv = uaccess::read_string_array(p.space(), a.u(1))?;
         let envp = uaccess::read_string_array(p.space(), a.u(2))?;
@@ -86,7 +91,13 @@ pub fn execve(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
         Ok(s) if !s.is_empty() => alloc::string::String::from(s),
         _ => return ret(Err(Errno::ENOENT)),
     };
-    match exec::exec(k, p, &path, &exec::as_slices(&argv), &exec::as_slices(&envp)) {
+    match exec::exec(
+        k,
+        p,
+        &path,
+        &exec::as_slices(&argv),
+        &exec::as_slices(&envp),
+    ) {
         Ok(()) => Outcome::Done,
         Err(e) => {
             crate::klog!("{}[{}]: execve {path}: {}", p.comm, p.pid, e.message);
@@ -101,10 +112,10 @@ pub fn wait4(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
     let (which, status_va, options, rusage_va) = (a.int(0), a.u(1), a.u(2), a.u(3));
     match exit::reap(k, p.pid, which) {
         WaitResult::Reaped(pid, status) => {
-            if status_va != 0 {
-                if let Err(e) = uaccess::write_u32(p.space(), status_va, status as u32) {
-                    return ret(Err(e));
-                }
+            if status_va != 0
+                && let Err(e) = uaccess::write_u32(p.space(), status_va, status as u32)
+            {
+                return ret(Err(e));
             }
             if rusage_va != 0 {
                 let _ = uaccess::copy_out(p.space(), rusage_va, &[0u8; 144]);
@@ -120,7 +131,14 @@ pub fn wait4(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
 /// uname(2).
 pub fn uname(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let mut b = [0u8; 65 * 6];
-    let fields: [&[u8]; 6] = [b"Linux", b"sv39", b"6.1.0-sv39", b"#1 sv39", b"riscv64", b"(none)"];
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        b"sv39",
+        b"6.1.0-sv39",
+        b"#1 sv39",
+        b"riscv64",
+        b"(none)",
+    ];
     for (i, f) in fields.iter().enumerate() {
         b[65 * i..65 * i + f.len()].copy_from_slice(f);
     }

@@ -49,7 +49,11 @@ pub fn rt_sigaction(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         let mut b = [0u8; 24];
         uaccess::copy_in(p.space(), a.u(1), &mut b)?;
         let word = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8"));
-        p.sigactions[sig] = crate::proc::SigAction { handler: word(0), flags: word(1), mask: word(2) };
+        p.sigactions[sig] = crate::proc::SigAction {
+            handler: word(0),
+            flags: word(1),
+            mask: word(2),
+        };
     }
     if a.u(2) != 0 {
         let mut b = [0u8; 24];

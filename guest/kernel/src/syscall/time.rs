@@ -68,7 +68,13 @@ pub fn times(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
 
 /// nanosleep(2) and clock_nanosleep(2): the first call sets the deadline and waits; the
 /// restarted call returns once it has passed.
-pub fn nanosleep(k: &mut Kernel, p: &mut Process, req: u64, flags: u64, clock_form: bool) -> Outcome {
+pub fn nanosleep(
+    k: &mut Kernel,
+    p: &mut Process,
+    req: u64,
+    flags: u64,
+    clock_form: bool,
+) -> Outcome {
     if let Some(deadline) = p.sleep_until {
         if cpu::time() >= deadline {
             p.sleep_until = None;
@@ -90,7 +96,11 @@ pub fn nanosleep(k: &mut Kernel, p: &mut Process, req: u64, flags: u64, clock_fo
     let now = cpu::time();
     let deadline = if clock_form && flags & 1 != 0 {
         // TIMER_ABSTIME, against the clock's own origin.
-        let origin = if p.frame.regs[10] == 0 { BOOT_EPOCH * k.timebase } else { 0 };
+        let origin = if p.frame.regs[10] == 0 {
+            BOOT_EPOCH * k.timebase
+        } else {
+            0
+        };
         ticks.saturating_sub(origin)
     } else {
         now.saturating_add(ticks)
