@@ -12,6 +12,7 @@
 //! - [`path`]: path normalisation.
 //! - [`maps`]: `/proc/<pid>/maps` lines.
 //! - [`mmap`]: the mmap(2) checks and placement.
+//! - [`mremap`]: the mremap(2) system call.
 //! - [`signal`]: signal numbers and wait statuses.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod errno;
 pub mod fault;
 pub mod maps;
 pub mod mmap;
+pub mod mremap;
 pub mod path;
 pub mod signal;
 pub mod stack;

@@ -529,3 +529,39 @@ fn random_operations_keep_the_set_consistent_with_a_page_model() {
         }
     }
 }
+
+#[test]
+fn find_free_matches_a_brute_force_search() {
+    let mut seed = 777;
+    for round in 0..200 {
+        let mut set = VmaSet::new();
+        let base = 0x7ff0_0000u64; // straddles the start of the kernel window
+        for _ in 0..(lcg(&mut seed) % 12) {
+            let start = base + (lcg(&mut seed) % 0x40) * P;
+            let end = start + (1 + lcg(&mut seed) % 6) * P;
+            let _ = set.insert(Vma::anonymous(start, end, Perms::RW));
+        }
+        let reserved = if round % 2 == 0 { KERNEL_WINDOW } else { 0..0 };
+        let l = MmapLayout {
+            floor: base + (lcg(&mut seed) % 8) * P,
+            ceiling: base + (0x30 + lcg(&mut seed) % 0x20) * P,
+            user_end: USER_END,
+            reserved: reserved.clone(),
+        };
+        for len in [P, 2 * P, 3 * P, 7 * P, 0x20 * P] {
+            let brute = (l.floor / P..l.ceiling / P)
+                .rev()
+                .map(|page| page * P)
+                .find(|&s| {
+                    s + len <= l.ceiling
+                        && !(s < reserved.end && reserved.start < s + len)
+                        && set.is_free(s..s + len)
+                });
+            assert_eq!(
+                set.find_free(len, None, &l),
+                brute,
+                "round {round}, len {len:#x}"
+            );
+        }
+    }
+}
