@@ -193,7 +193,10 @@ pub enum FaultDecision {
         /// The PTE flags the area grants.
         flags: PteFlags,
     },
-    /// The PTE already allows the access (a stale TLB entry): flush it and return.
+    /// The PTE already allows the access (a stale TLB entry): flush it and return. The A/D
+    /// bits are not looked at: a kernel that leaves them clear on a machine that traps on
+    /// clear A/D (Svade) must set them here, or set them eagerly when mapping, else the access
+    /// faults forever.
     Spurious,
     /// The page of a file mapping lies wholly past the end of the file: deliver `SIGBUS`
     /// (`si_code` `BUS_ADRERR`, 2), as Linux does.
