@@ -295,8 +295,29 @@ impl AddressSpace {
     }
 
     /// A copy-on-write duplicate for fork: the same VMAs; private pages shared read-only by
-    /// both (one more reference each), shared pages shared as they are.
+    /// both (one more reference each), shared pages shared as they are (all of them present:
+    /// see the first step).
     pub fn fork(&mut self) -> Option<AddressSpace> {
+        // Shared anonymous memory has no object behind it but its frames: fault in every page
+        // of a shared area now, so that parent and child hold the same frames from here on.
+        let shared: Vec<(u64, u64)> = self
+            .vmas
+            .iter()
+            .filter(|v| v.sharing == Sharing::Shared && fault::pte_flags(v.perms).is_some())
+            .map(|v| (v.start, v.end))
+            .collect();
+        for (start, end) in shared {
+            for page in (start..end).step_by(PAGE_SIZE as usize) {
+                if self.table.lookup(page) & PTE_V == 0 {
+                    let frame = frame::alloc_zeroed()?;
+                    let flags = self
+                        .vmas
+                        .find(page)
+                        .and_then(|v| fault::pte_flags(v.perms))?;
+                    self.install(page, frame, flags.bits() | PTE_A).ok()?;
+                }
+            }
+        }
         let child = AddressSpace {
             table: PageTable::new()?,
             vmas: self.vmas.clone(),
