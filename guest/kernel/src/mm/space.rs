@@ -265,6 +265,22 @@ impl AddressSpace {
         }
     }
 
+    /// Moves the entries of `[from, from + len)` to `[to, to + len)` (mremap), frames and
+    /// all; the target range holds no entries.
+    pub fn move_pages(&mut self, from: u64, to: u64, len: u64) {
+        for offset in (0..len).step_by(PAGE_SIZE as usize) {
+            let old = self.table.clear(from + offset);
+            if old & PTE_V != 0 {
+                self.fence(from + offset);
+                if self.table.set(to + offset, old).is_some() {
+                    self.fence(to + offset);
+                } else {
+                    frame::release(pte_address(old)); // no table: the page reads as new
+                }
+            }
+        }
+    }
+
     /// Rewrites the rights of the present entries of `[start, end)` from the VMAs (after
     /// mprotect). Rights are lowered at once; a raised right is granted on the next fault.
     pub fn reprotect_range(&mut self, start: u64, end: u64) {

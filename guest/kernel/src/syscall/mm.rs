@@ -5,20 +5,13 @@
 use alloc::sync::Arc;
 
 use sv39_policy::errno::Errno;
-use sv39_policy::vma::{Backing, Perms, Sharing, Vma, VmaName, is_page_aligned, page_ceil};
+use sv39_policy::mmap::{MAP_ANONYMOUS, MappedFile, MmapArgs};
+use sv39_policy::vma::{Perms, Sharing, VmaName, is_page_aligned, page_ceil};
 
 use super::Args;
 use crate::fs::initramfs;
 use crate::fs::{Node, O_ACCMODE};
 use crate::proc::Process;
-
-const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_SHARED_VALIDATE: u64 = 0x03;
-const MAP_TYPE: u64 = 0x0f;
-const MAP_FIXED: u64 = 0x10;
-const MAP_ANONYMOUS: u64 = 0x20;
-const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 
 /// brk(2): returns the new break, or the old one when the request cannot be met.
 pub fn brk(p: &mut Process, a: &Args) -> Result<i64, Errno> {
@@ -32,38 +25,28 @@ pub fn brk(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     Ok(space.brk.current as i64)
 }
 
-/// mmap(2).
+/// mmap(2): the policy crate checks and places the mapping (Linux's `do_mmap` order);
+/// replaced ranges lose their entries here. Shared mappings of initramfs files behave as
+/// private ones (the files are read-only).
 pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
-    let (addr, len, prot, flags, fd, offset) = (a.u(0), a.u(1), a.u(2), a.u(3), a.int(4), a.u(5));
-    if len == 0 || !is_page_aligned(offset) {
-        return Err(Errno::EINVAL);
-    }
-    let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
-    let perms = Perms::from_prot(prot)?;
-    let sharing = match flags & MAP_TYPE {
-        MAP_SHARED | MAP_SHARED_VALIDATE => Sharing::Shared,
-        MAP_PRIVATE => Sharing::Private,
-        _ => return Err(Errno::EINVAL),
+    let args = MmapArgs {
+        addr: a.u(0),
+        len: a.u(1),
+        prot: a.u(2),
+        flags: a.u(3),
+        offset: a.u(5),
     };
-    let (backing, name) = if flags & MAP_ANONYMOUS != 0 {
-        (Backing::Anonymous, VmaName::None)
+    let file = if args.flags & MAP_ANONYMOUS != 0 {
+        None
     } else {
-        let file = p.files.get(fd)?;
+        let file = p.files.get(a.int(4))?;
         let f = file.borrow();
         let Node::File(id) = f.node else {
             return Err(match f.node {
-                Node::Generated(_) | Node::Dir(_) | Node::Pipe(_) | Node::Console(_) => {
-                    Errno::ENODEV
-                }
+                Node::Null => Errno::ENODEV,
                 _ => Errno::EACCES,
             });
         };
-        if f.flags & O_ACCMODE == 1 {
-            return Err(Errno::EACCES);
-        }
-        if sharing == Sharing::Shared && perms.write {
-            return Err(Errno::EACCES); // the initramfs is opened read-only
-        }
         let (path, _, inode, size) = initramfs::stat(id).ok_or(Errno::EBADF)?;
         let name = VmaName::File {
             path: Arc::from(path.as_str()),
@@ -71,58 +54,44 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
             dev_minor: 1,
             inode,
         };
-        (
-            Backing::File {
-                file: id,
-                offset,
-                file_end: size,
-            },
+        let readable = f.flags & O_ACCMODE != 1;
+        Some(MappedFile {
+            file: id,
+            size,
             name,
-        )
-    };
-    // A read-only shared file mapping behaves as a private one: no one can write the file.
-    let sharing = if matches!(backing, Backing::File { .. }) {
-        Sharing::Private
-    } else {
-        sharing
+            readable,
+            writable: false,
+        })
     };
     let space = p.space();
-    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
-    let start = if fixed {
-        if !is_page_aligned(addr) {
-            return Err(Errno::EINVAL);
-        }
-        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
-        if end > space.layout.user_end || addr < space.layout.floor {
-            return Err(Errno::ENOMEM);
-        }
-        if addr < space.layout.reserved.end && space.layout.reserved.start < end {
-            return Err(Errno::ENOMEM);
-        }
-        if flags & MAP_FIXED_NOREPLACE != 0 && !space.vmas.is_free(addr..end) {
-            return Err(Errno::EEXIST);
-        }
-        addr
-    } else {
-        let hint = (addr != 0).then_some(addr & !0xFFF);
-        space
-            .vmas
-            .find_free(len, hint, &space.layout)
-            .ok_or(Errno::ENOMEM)?
-    };
-    let vma = Vma {
-        start,
-        end: start + len,
-        perms,
-        sharing,
-        backing,
-        name,
-    };
-    let removed = space.vmas.map_fixed(vma)?;
-    for range in removed {
+    let layout = space.layout.clone();
+    let mapped = sv39_policy::mmap::mmap(&mut space.vmas, &layout, &args, file.as_ref())?;
+    for range in mapped.unmapped {
         space.drop_range(range.start, range.end);
     }
-    Ok(start as i64)
+    Ok(mapped.addr as i64)
+}
+
+/// mremap(2): pages that move keep their frames (their entries move).
+pub fn mremap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
+    let space = p.space();
+    let layout = space.layout.clone();
+    let remapped = sv39_policy::mremap::mremap(
+        &mut space.vmas,
+        &layout,
+        a.u(0),
+        a.u(1),
+        a.u(2),
+        a.u(3),
+        a.u(4),
+    )?;
+    for range in remapped.unmapped {
+        space.drop_range(range.start, range.end);
+    }
+    if let Some(moved) = remapped.moved {
+        space.move_pages(moved.from, moved.to, moved.len);
+    }
+    Ok(remapped.addr as i64)
 }
 
 /// munmap(2).

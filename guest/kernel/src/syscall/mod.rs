@@ -119,7 +119,7 @@ pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         179 => ret(proc::sysinfo(k, p, &a)),
         214 => ret(mm::brk(p, &a)),
         215 => ret(mm::munmap(p, &a)),
-        216 => ret(Err(Errno::ENOMEM)), // mremap: not supported; callers fall back
+        216 => ret(mm::mremap(p, &a)),
         220 => ret(proc::clone(k, p, &a)),
         221 => proc::execve(k, p, &a),
         222 => ret(mm::mmap(p, &a)),
