@@ -174,3 +174,140 @@ fn traces_are_deterministic() {
         tb.len()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Program mode (`sv39 run PROGRAM [ARGS...]`): the host checks the program before booting.
+// ---------------------------------------------------------------------------------------
+
+/// The Debian cross compiler for Linux riscv64 programs (glibc).
+const LINUX_CC: &str = "riscv64-linux-gnu-gcc";
+/// Its package.
+const LINUX_CC_PACKAGE: &str = "gcc-riscv64-linux-gnu";
+
+/// Compiles a one-line C program with `compiler` and `flags` into the scratch directory.
+fn compile_c(compiler: &str, package: &str, out: &str, flags: &[&str]) -> PathBuf {
+    assert!(
+        common::have_tool(compiler),
+        "{compiler} not found (Debian package {package}: `apt-get install {package}`)"
+    );
+    let src = scratch(&format!("{out}.c"));
+    std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
+    let path = scratch(out);
+    let status = std::process::Command::new(compiler)
+        .args(flags)
+        .arg("-o")
+        .arg(&path)
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
+    assert!(status.success(), "{compiler} {flags:?} failed");
+    path
+}
+
+/// `sv39 run PROGRAM` fails with status 2 and one line naming the program and each of
+/// `facts`.
+fn program_error(program: &Path, facts: &[&str]) {
+    let typed = program.to_str().unwrap();
+    let o = run_args(&["run", typed, "some-argument"]);
+    assert_one_line_error(&o, USAGE_ERROR, &[typed]);
+    let err = o.stderr_text();
+    for fact in facts {
+        assert!(err.contains(fact), "the error should say {fact:?}: {err}");
+    }
+}
+
+#[test]
+fn program_missing() {
+    program_error(&scratch("no-such-program"), &["No such file"]);
+}
+
+#[test]
+fn program_is_a_text_file() {
+    let path = scratch("program.txt");
+    std::fs::write(&path, "#!/bin/sh\necho not an ELF\n").unwrap();
+    program_error(&path, &["not an ELF"]);
+}
+
+#[test]
+fn program_is_for_x86_64() {
+    let path = compile_c("cc", "gcc", "program-x86-64", &["-static"]);
+    program_error(&path, &["x86-64", "not 64-bit RISC-V"]);
+}
+
+#[test]
+fn program_is_32bit_riscv() {
+    let elf = compile(
+        "bare-rv32.elf",
+        &["cli/bare.S"],
+        &["-march=rv32gc", "-mabi=ilp32d", "-Wl,-Ttext=0x80000000"],
+    );
+    program_error(&elf, &["32-bit RISC-V"]);
+}
+
+#[test]
+fn program_is_dynamically_linked() {
+    let path = compile_c(LINUX_CC, LINUX_CC_PACKAGE, "program-dynamic", &[]);
+    program_error(
+        &path,
+        &[
+            "dynamically linked",
+            "/lib/ld-linux-riscv64-lp64d.so.1",
+            "build with -static",
+        ],
+    );
+}
+
+#[test]
+fn program_is_truncated() {
+    let full = compile_c(LINUX_CC, LINUX_CC_PACKAGE, "program-static", &["-static"]);
+    let bytes = std::fs::read(&full).unwrap();
+    let path = scratch("program-truncated");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    program_error(&path, &["truncated"]);
+}
+
+#[test]
+fn initrd_with_a_program() {
+    let o = run_args(&["run", "--initrd", "some.cpio", "./prog"]);
+    assert_one_line_error(&o, USAGE_ERROR, &["--initrd"]);
+}
+
+#[test]
+fn unknown_example() {
+    let o = run_args(&["run", "--example", "no-such-example"]);
+    assert_one_line_error(&o, USAGE_ERROR, &["no-such-example"]);
+    assert!(
+        o.stderr_text().contains("hello"),
+        "the error should list the examples: {}",
+        o.stderr_text()
+    );
+}
+
+#[test]
+fn env_without_a_value() {
+    let o = run_args(&["run", "--env", "JUST_A_NAME", "--example", "hello"]);
+    assert_one_line_error(&o, USAGE_ERROR, &["--env JUST_A_NAME"]);
+}
+
+#[test]
+fn program_mode_console_goes_to_the_log() {
+    // The program's output is stdout; the firmware banner and kernel messages are logs,
+    // shown with -v.
+    let quiet = run_args(&["run", "--example", "hello"]);
+    let verbose = run_args(&["run", "-v", "--example", "hello"]);
+    for o in [&quiet, &verbose] {
+        assert!(!o.timed_out, "sv39 hung; stderr: {}", o.stderr_text());
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(!out.contains("sv39-firmware"), "console on stdout: {out}");
+    }
+    assert!(
+        !quiet.stderr_text().contains("sv39-firmware"),
+        "{}",
+        quiet.stderr_text()
+    );
+    assert!(
+        verbose.stderr_text().contains("sv39-firmware"),
+        "-v should show the console: {}",
+        verbose.stderr_text()
+    );
+}

@@ -2,13 +2,16 @@
 //! firmware at the start of DRAM, the kernel at its ELF addresses (raw: 0x8020_0000, or the
 //! start of DRAM without firmware), the initrd and the device tree in RAM, and a boot ROM that
 //! passes the hart id and the device-tree address.
+//!
+//! Program mode ([`crate::program`]) uses the same path: its initramfs is an initrd given as
+//! bytes, and its first command goes into the device tree's `/chosen`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::bus::Bus;
-use crate::devices::{BootRom, Htif, Uart, UartInput};
-use crate::fdt::{self, FdtConfig};
+use crate::devices::{BootRom, GuestLog, HostInput, HostIo, Htif, Uart, UartInput};
+use crate::fdt::{self, FdtConfig, InitCommand};
 use crate::layout::*;
 use crate::loader::{self, Image, LoadError, Segment};
 use crate::machine::Machine;
@@ -34,6 +37,71 @@ impl ImageSource {
     }
 }
 
+/// Where the initial ramdisk comes from.
+#[derive(Debug, Clone)]
+pub enum Initrd {
+    /// A file on the host (`--initrd`).
+    File(PathBuf),
+    /// Bytes built by sv39 (the program-mode initramfs), with a name for messages.
+    Bytes {
+        /// What to call it in messages.
+        name: String,
+        /// The archive.
+        data: Vec<u8>,
+    },
+}
+
+/// How the guest's consoles meet the host's standard streams.
+pub struct HostConsole {
+    /// Where the UART's input comes from.
+    pub uart_input: UartInput,
+    /// Where the UART's output goes.
+    pub uart_output: Box<dyn Write + Send>,
+    /// The host I/O device, with its input and outputs.
+    pub hostio: HostIo,
+}
+
+impl HostConsole {
+    /// Program mode: the program owns stdin, stdout and stderr through the host I/O device
+    /// (stdin read to fill each request when piped, a line at a time from a terminal); the
+    /// UART, which carries the firmware's and kernel's messages, is a log (target `guest`)
+    /// and has no input.
+    pub fn program() -> Self {
+        let stdin = std::io::stdin();
+        let input = if stdin.is_terminal() {
+            HostInput::Terminal(Box::new(stdin))
+        } else {
+            HostInput::Stream(Box::new(stdin))
+        };
+        Self {
+            uart_input: UartInput::None,
+            uart_output: Box::new(GuestLog::new()),
+            hostio: HostIo::new(
+                input,
+                Box::new(std::io::stdout()),
+                Box::new(std::io::stderr()),
+            ),
+        }
+    }
+
+    /// Booting a kernel or a bare-metal program: the UART is the terminal (stdin read
+    /// interactively from a terminal, deterministically from a pipe); the host I/O device
+    /// writes to stdout and stderr too but has no input, which the UART owns.
+    pub fn uart() -> Self {
+        let stdin = std::io::stdin();
+        let uart_input = if stdin.is_terminal() {
+            UartInput::Interactive
+        } else {
+            UartInput::Reader(Box::new(stdin))
+        };
+        Self {
+            uart_input,
+            uart_output: Box::new(std::io::stdout()),
+            hostio: HostIo::default(),
+        }
+    }
+}
+
 /// What to boot and how.
 pub struct BootConfig {
     /// Firmware image; `None` is `--bios none`: the hart starts at the kernel's entry.
@@ -41,15 +109,15 @@ pub struct BootConfig {
     /// Kernel (or bare-metal program) image.
     pub kernel: Option<ImageSource>,
     /// Initial ramdisk.
-    pub initrd: Option<PathBuf>,
+    pub initrd: Option<Initrd>,
     /// Kernel command line, placed in `/chosen/bootargs`.
     pub append: Option<String>,
+    /// The first process (program mode), placed in `/chosen/sv39,init-argv` and `-envp`.
+    pub init: Option<InitCommand>,
     /// DRAM size in bytes.
     pub ram_size: u64,
-    /// Where the UART's input comes from.
-    pub uart_input: UartInput,
-    /// Where the UART's output goes.
-    pub uart_output: Box<dyn Write + Send>,
+    /// The UART's and the host I/O device's streams.
+    pub console: HostConsole,
     /// TLB geometry, A/D policy and checking.
     pub mmu: crate::mmu::MmuConfig,
 }
@@ -141,17 +209,24 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
 
     // QEMU puts the initrd halfway into small RAMs and at 128 MiB past the kernel otherwise.
     let mut initrd_span = None;
-    if let Some(path) = &cfg.initrd {
-        let data = std::fs::read(path).map_err(|io| LoadError::Read {
-            path: path.clone(),
-            io,
-        })?;
+    if let Some(initrd) = cfg.initrd {
+        let (path, data, what) = match initrd {
+            Initrd::File(path) => {
+                let data = std::fs::read(&path).map_err(|io| LoadError::Read {
+                    path: path.clone(),
+                    io,
+                })?;
+                let what = format!("initrd {}", path.display());
+                (path, data, what)
+            }
+            Initrd::Bytes { name, data } => (PathBuf::from(&name), data, name),
+        };
         let kernel_entry = kernel.as_ref().map_or(kernel_base, |k| k.entry);
         let start = kernel_entry + (cfg.ram_size / 2).min(128 << 20);
         let end = start + data.len() as u64;
         if end > ram_end {
             return Err(BootError::NoRoom {
-                what: format!("initrd {}", path.display()),
+                what,
                 addr: start,
                 size: data.len() as u64,
             });
@@ -180,6 +255,7 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
         ram_size: cfg.ram_size,
         bootargs: cfg.append.clone(),
         initrd: initrd_span,
+        init: cfg.init.clone(),
     })?;
     let fdt_addr = fdt::placement(DRAM_BASE, cfg.ram_size, dtb.len());
     let fdt_image = Image {
@@ -214,8 +290,9 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     for img in &images {
         loader::place(img, &mut ram);
     }
-    let uart = Uart::new(cfg.uart_input, cfg.uart_output);
+    let uart = Uart::new(cfg.console.uart_input, cfg.console.uart_output);
     let mut bus = Bus::new(ram, BootRom::new(start_addr, fdt_addr), uart);
+    bus.hostio = cfg.console.hostio;
     let htif_source = kernel
         .as_ref()
         .filter(|k| k.tohost.is_some())
@@ -229,4 +306,85 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     machine.hart.mmu = crate::mmu::Mmu::new(cfg.mmu);
     machine.set_reset_images(images);
     Ok(machine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::images;
+
+    /// Program mode as `sv39 run` sets it up, with `initramfs` and `init`.
+    fn program_mode(initramfs: Vec<u8>, init: InitCommand) -> BootConfig {
+        BootConfig {
+            bios: Some(ImageSource::Embedded(
+                images::FIRMWARE_NAME,
+                images::FIRMWARE,
+            )),
+            kernel: Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
+            initrd: Some(Initrd::Bytes {
+                name: "test initramfs".into(),
+                data: initramfs,
+            }),
+            append: None,
+            init: Some(init),
+            ram_size: DEFAULT_RAM,
+            console: HostConsole {
+                uart_input: UartInput::None,
+                uart_output: Box::new(GuestLog::new()),
+                hostio: HostIo::default(),
+            },
+            mmu: crate::mmu::MmuConfig::default(),
+        }
+    }
+
+    fn ram_bytes(machine: &Machine, addr: u64, len: usize) -> Vec<u8> {
+        let mut out = vec![0; len];
+        assert!(machine.bus.ram.dump(addr, &mut out), "{addr:#x}+{len}");
+        out
+    }
+
+    #[test]
+    fn program_mode_announces_initramfs_and_first_process() {
+        let archive = b"070701 pretend archive".to_vec();
+        let init = InitCommand {
+            argv: vec!["./hello".into(), "--flag".into()],
+            envp: vec!["HOME=/".into()],
+        };
+        let machine = build_machine(program_mode(archive.clone(), init)).unwrap();
+        // 128 MiB: the device tree is at 0x87e0_0000, as QEMU puts it.
+        let fdt_addr = fdt::placement(DRAM_BASE, DEFAULT_RAM, 0x1000);
+        let header = ram_bytes(&machine, fdt_addr, 8);
+        let total = u32::from_be_bytes(header[4..8].try_into().unwrap()) as usize;
+        let blob = ram_bytes(&machine, fdt_addr, total);
+        let tree = ::fdt::Fdt::new(&blob).unwrap();
+        let chosen = tree.find_node("/chosen").unwrap();
+        let cell = |name: &str| {
+            let v = chosen.property(name).unwrap().value;
+            u32::from_be_bytes(v.try_into().unwrap()) as u64
+        };
+        let (start, end) = (cell("linux,initrd-start"), cell("linux,initrd-end"));
+        assert_eq!(end - start, archive.len() as u64);
+        assert_eq!(ram_bytes(&machine, start, archive.len()), archive);
+        assert_eq!(
+            chosen.property("sv39,init-argv").unwrap().value,
+            b"./hello\0--flag\0"
+        );
+        assert_eq!(
+            chosen.property("sv39,init-envp").unwrap().value,
+            b"HOME=/\0"
+        );
+        assert!(tree.find_compatible(&["sv39,hostio"]).is_some());
+    }
+
+    #[test]
+    fn an_initramfs_too_big_for_ram_is_refused() {
+        let init = InitCommand {
+            argv: vec!["/x".into()],
+            envp: vec![],
+        };
+        let mut cfg = program_mode(vec![0; 100 << 20], init);
+        cfg.ram_size = 64 << 20;
+        let err = build_machine(cfg).err().expect("must not fit");
+        assert!(err.to_string().contains("test initramfs"), "{err}");
+    }
 }

@@ -4,7 +4,7 @@
 //! the device that owns it. An address with nothing behind it is an access fault, reported
 //! to the hart as [`BusFault`].
 
-use crate::devices::{BootRom, Clint, Finisher, Htif, HtifEvent, Plic, Uart};
+use crate::devices::{BootRom, Clint, Finisher, HostIo, Htif, HtifEvent, Plic, Uart};
 use crate::layout::*;
 use crate::ram::{PAGE_CODE, PAGE_WATCHED, Ram};
 
@@ -62,6 +62,8 @@ pub struct Bus {
     pub uart: Uart,
     /// `sifive_test` finisher.
     pub finisher: Finisher,
+    /// sv39's host I/O device (the guest's stdin, stdout, stderr and log).
+    pub hostio: HostIo,
     /// HTIF `tohost`/`fromhost`, when the loaded ELF defines them.
     pub htif: Option<Htif>,
     /// Set when a device asks the machine to stop or reset.
@@ -82,6 +84,7 @@ impl Bus {
             plic: Plic::new(),
             uart,
             finisher: Finisher::new(),
+            hostio: HostIo::default(),
             htif: None,
             exit: None,
             cycle: 0,
@@ -200,6 +203,8 @@ impl Bus {
             self.uart.read(off, size)
         } else if let Some(off) = in_range(paddr, n, FINISHER_BASE, FINISHER_SIZE) {
             self.finisher.read(off, size)
+        } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE) {
+            self.hostio.read(off, size)
         } else {
             return Err(BusFault);
         };
@@ -225,6 +230,12 @@ impl Bus {
                 self.exit = Some(req);
             }
             r
+        } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE) {
+            let r = self.hostio.write(off, size, value);
+            if self.hostio.command_pending() {
+                self.run_hostio_command();
+            }
+            r
         } else {
             return Err(BusFault);
         };
@@ -232,6 +243,19 @@ impl Bus {
             log::debug!("MMIO write of {size} bytes at {paddr:#x} refused: {e}");
             BusFault
         })
+    }
+
+    /// Runs the host I/O command just written: the device needs RAM for its buffer. Input
+    /// written over decoded instructions drops them, as a store there would.
+    fn run_hostio_command(&mut self) {
+        if let Some((off, len)) = self.hostio.execute(&mut self.ram) {
+            let last_page = (off + len - 1) >> 12;
+            let code = ((off >> 12)..=last_page)
+                .any(|page| self.ram.page_flags(page << 12) & PAGE_CODE != 0);
+            if code {
+                self.code_written = true;
+            }
+        }
     }
 
     fn sync_plic_sources(&mut self) {
@@ -282,4 +306,108 @@ fn le_bytes<const N: usize>(value: u64) -> [u8; N] {
     let mut out = [0u8; N];
     out.copy_from_slice(&value.to_le_bytes()[..N]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::hostio::{MAGIC, command, reg};
+    use crate::devices::{HostInput, UartInput};
+    use crate::hart::encode::*;
+    use crate::machine::{Machine, RunOutcome};
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A machine running `words` at the start of DRAM in M-mode, with the host I/O device
+    /// reading `stdin` and writing stdout into the returned buffer.
+    fn machine(words: &[u32], stdin: &[u8]) -> (Machine, Shared) {
+        let mut ram = Ram::new(DRAM_BASE, 1 << 20).unwrap();
+        assert!(ram.load(DRAM_BASE, &assemble(words)));
+        let uart = Uart::new(UartInput::None, Box::new(std::io::sink()));
+        let mut bus = Bus::new(ram, BootRom::new(DRAM_BASE, 0), uart);
+        let out = Shared::default();
+        let input = HostInput::Stream(Box::new(std::io::Cursor::new(stdin.to_vec())));
+        bus.hostio = HostIo::new(input, Box::new(out.clone()), Box::new(std::io::sink()));
+        (Machine::new(bus, DRAM_BASE), out)
+    }
+
+    /// Powers off through the finisher with status `x8` (x30, x31 clobbered).
+    fn exit_with_x8() -> Vec<u32> {
+        let mut p = vec![slli(30, 8, 16)];
+        p.extend(li32(31, 0x3333));
+        p.extend([
+            add(30, 30, 31),
+            lui(31, FINISHER_BASE as i32),
+            sw(30, 31, 0),
+        ]);
+        p.push(jal(0, 0));
+        p
+    }
+
+    /// x5 = hostio base; ADDR = `addr` (written as two 32-bit halves); LEN = `len`.
+    fn setup(addr: u32, len: i32) -> Vec<u32> {
+        let mut p = vec![lui(5, HOSTIO_BASE as i32), lui(6, addr as i32)];
+        p.extend(li32(7, (addr & 0xfff) as i32));
+        p.extend([
+            add(6, 6, 7),
+            sw(6, 5, reg::ADDR as i32),
+            sw(0, 5, reg::ADDR as i32 + 4),
+            addi(7, 0, len),
+            sd(7, 5, reg::LEN as i32),
+        ]);
+        p
+    }
+
+    #[test]
+    fn guest_writes_stdout_through_mmio() {
+        let text_at = DRAM_BASE + 0x800;
+        let mut p = setup(text_at as u32, 6);
+        p.extend([
+            lw(9, 5, reg::MAGIC as i32),
+            addi(7, 0, command::STDOUT as i32),
+            sw(7, 5, reg::COMMAND as i32),
+            ld(8, 5, reg::RESULT as i32),
+        ]);
+        p.extend(exit_with_x8());
+        let (mut m, out) = machine(&p, b"");
+        assert!(m.bus.ram.load(text_at, b"hello\n"));
+        assert_eq!(m.run(10_000), RunOutcome::Exit(6));
+        assert_eq!(&*out.0.lock().unwrap(), b"hello\n");
+        assert_eq!(m.hart.x[9] as u32, MAGIC);
+    }
+
+    #[test]
+    fn stdin_over_decoded_code_drops_it() {
+        // The instruction at `target` runs once as `addi x8, x0, 1`; then standard input
+        // (the encoding of `addi x8, x0, 42`) is read over it and it runs again.
+        let head_len = setup(0, 4).len() + 2; // setup, `addi x7`, `jal`
+        let target = DRAM_BASE + 4 * head_len as u64;
+        let mut p = setup(target as u32, 4);
+        p.push(addi(7, 0, command::STDIN as i32));
+        p.push(jal(0, 4));
+        assert_eq!(p.len(), head_len);
+        p.extend([
+            addi(8, 0, 1),                 // target
+            bne(20, 0, 16),                // second time: to the exit
+            addi(20, 0, 1),                //
+            sw(7, 5, reg::COMMAND as i32), // read 4 bytes over `target`
+            jal(0, -16),                   // and run it again
+        ]);
+        p.extend(exit_with_x8());
+        let (mut m, _) = machine(&p, &addi(8, 0, 42).to_le_bytes());
+        assert_eq!(m.run(10_000), RunOutcome::Exit(42));
+    }
 }

@@ -17,8 +17,13 @@
 //! 0x0200_0000  clint@2000000       MSIP (3) and MTIP (7) of hart 0
 //! 0x0c00_0000  plic@c000000        contexts: MEIP (11), SEIP (9) of hart 0
 //! 0x1000_0000  serial@10000000     ns16550a, PLIC source 10, 3.6864 MHz clock
+//! 0x1002_0000  hostio@10020000     sv39,hostio (sv39 only; see devices::hostio)
 //! 0x8000_0000  memory@80000000     RAM
 //! ```
+//!
+//! Beyond QEMU's tree: the `hostio` node, always, and in program mode (`sv39 run PROGRAM`)
+//! two `/chosen` properties naming the first process, `sv39,init-argv` and `sv39,init-envp`,
+//! each a string list (see [`crate::program`]).
 
 use vm_fdt::FdtWriter;
 
@@ -61,6 +66,17 @@ pub struct FdtConfig {
     pub bootargs: Option<String>,
     /// Initial RAM disk as `(start, end)` physical addresses, end exclusive.
     pub initrd: Option<(u64, u64)>,
+    /// The first process, in program mode.
+    pub init: Option<InitCommand>,
+}
+
+/// The first process the kernel runs: `/chosen/sv39,init-argv` and `/chosen/sv39,init-envp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitCommand {
+    /// Arguments; `argv[0]` is the program the kernel execs.
+    pub argv: Vec<String>,
+    /// Environment, `KEY=VALUE` each.
+    pub envp: Vec<String>,
 }
 
 /// The device tree could not be built.
@@ -96,6 +112,10 @@ pub fn build(cfg: &FdtConfig) -> Result<Vec<u8>, FdtError> {
     }
     if let Some(bootargs) = &cfg.bootargs {
         fdt.property_string("bootargs", bootargs)?;
+    }
+    if let Some(init) = &cfg.init {
+        fdt.property_string_list("sv39,init-argv", init.argv.clone())?;
+        fdt.property_string_list("sv39,init-envp", init.envp.clone())?;
     }
     fdt.property_string("stdout-path", &format!("/soc/serial@{UART_BASE:x}"))?;
     fdt.end_node(chosen)?;
@@ -173,6 +193,11 @@ fn build_soc(fdt: &mut FdtWriter) -> Result<(), FdtError> {
     fdt.property_array_u64("reg", &[UART_BASE, UART_SIZE])?;
     fdt.property_string("compatible", "ns16550a")?;
     fdt.end_node(serial)?;
+
+    let hostio = fdt.begin_node(&format!("hostio@{HOSTIO_BASE:x}"))?;
+    fdt.property_array_u64("reg", &[HOSTIO_BASE, HOSTIO_SIZE])?;
+    fdt.property_string("compatible", "sv39,hostio")?;
+    fdt.end_node(hostio)?;
 
     let test = fdt.begin_node(&format!("test@{FINISHER_BASE:x}"))?;
     fdt.property_phandle(TEST_PHANDLE)?;
@@ -310,6 +335,7 @@ mod tests {
             ram_size: DEFAULT_RAM,
             bootargs: None,
             initrd: None,
+            init: None,
         }
     }
 
@@ -399,6 +425,16 @@ mod tests {
         assert_eq!(get("/chosen/stdout-path"), strs(&["/soc/serial@10000000"]));
         assert!(!p.contains_key("/chosen/bootargs"));
         assert!(!p.contains_key("/chosen/linux,initrd-start"));
+        assert!(!p.contains_key("/chosen/sv39,init-argv"));
+        assert!(!p.contains_key("/chosen/sv39,init-envp"));
+        assert_eq!(
+            get("/soc/hostio@10020000/reg"),
+            cells(&[0, 0x1002_0000, 0, 0x1000])
+        );
+        assert_eq!(
+            get("/soc/hostio@10020000/compatible"),
+            strs(&["sv39,hostio"])
+        );
         // Nothing sv39 does not emulate.
         for absent in [
             "pci",
@@ -449,6 +485,63 @@ mod tests {
             p["/memory@80000000/reg"],
             cells(&[0, 0x8000_0000, 0, 0x4000_0000])
         );
+    }
+
+    #[test]
+    fn chosen_names_the_first_process() {
+        let cfg = FdtConfig {
+            init: Some(InitCommand {
+                argv: vec!["./hello".into(), "-x".into(), String::new(), "a b".into()],
+                envp: vec!["PATH=/usr/bin".into(), "HOME=/".into()],
+            }),
+            initrd: Some((0x8420_0000, 0x8420_0400)),
+            ..config()
+        };
+        let blob = build(&cfg).unwrap();
+        let (p, _) = parse(&blob);
+        assert_eq!(
+            p["/chosen/sv39,init-argv"],
+            strs(&["./hello", "-x", "", "a b"])
+        );
+        assert_eq!(
+            p["/chosen/sv39,init-envp"],
+            strs(&["PATH=/usr/bin", "HOME=/"])
+        );
+
+        // A standard reader (the `fdt` crate, which a no_std kernel can use) agrees.
+        let tree = ::fdt::Fdt::new(&blob).unwrap();
+        let chosen = tree.find_node("/chosen").unwrap();
+        let list = |name: &str| -> Vec<String> {
+            let value = chosen.property(name).unwrap().value;
+            let value = value.strip_suffix(&[0]).unwrap();
+            value
+                .split(|&b| b == 0)
+                .map(|s| String::from_utf8(s.to_vec()).unwrap())
+                .collect()
+        };
+        assert_eq!(list("sv39,init-argv"), ["./hello", "-x", "", "a b"]);
+        assert_eq!(list("sv39,init-envp"), ["PATH=/usr/bin", "HOME=/"]);
+        let hostio = tree.find_compatible(&["sv39,hostio"]).unwrap();
+        assert_eq!(hostio.name, "hostio@10020000");
+        let reg = hostio.reg().unwrap().next().unwrap();
+        assert_eq!(reg.starting_address as u64, HOSTIO_BASE);
+        assert_eq!(reg.size, Some(HOSTIO_SIZE as usize));
+        assert_eq!(
+            tree.chosen().stdout().map(|n| n.name),
+            Some("serial@10000000")
+        );
+    }
+
+    #[test]
+    fn argv_with_a_nul_is_an_error() {
+        let cfg = FdtConfig {
+            init: Some(InitCommand {
+                argv: vec!["a\0b".into()],
+                envp: vec![],
+            }),
+            ..config()
+        };
+        assert!(matches!(build(&cfg), Err(FdtError::Writer(_))));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! 0x0200_0000  CLINT (ACLINT)      msip, mtimecmp, mtime (10 MHz timebase)
 //! 0x0c00_0000  PLIC                96 sources, context 0 = hart 0 M-mode, 1 = hart 0 S-mode
 //! 0x1000_0000  UART 16550A         IRQ 10
+//! 0x1002_0000  sv39 hostio         the guest's stdin, stdout, stderr and log (sv39 only)
 //! 0x8000_0000  DRAM                firmware (M-mode), or a bare-metal program with `--bios none`
 //! 0x8020_0000                      kernel (S-mode) when a firmware is loaded
 //! ```
@@ -34,6 +35,12 @@ pub const UART_BASE: u64 = 0x1000_0000;
 pub const UART_SIZE: u64 = 0x100;
 /// PLIC interrupt source of the UART.
 pub const UART_IRQ: u32 = 10;
+/// The sv39 host I/O device (see [`crate::devices::hostio`]). The page is free in QEMU
+/// `virt`'s map: above its eight virtio-mmio slots (which end at 0x1000_9000) and below
+/// fw-cfg (0x1010_0000), so the same kernel probes it on both and finds it only on sv39.
+pub const HOSTIO_BASE: u64 = 0x1002_0000;
+/// Host I/O register window size.
+pub const HOSTIO_SIZE: u64 = 0x1000;
 /// DRAM base.
 pub const DRAM_BASE: u64 = 0x8000_0000;
 /// Where a kernel goes when a firmware occupies the start of DRAM (QEMU's 2 MiB alignment).

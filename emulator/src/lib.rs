@@ -5,8 +5,10 @@
 //! The main pieces:
 //! - [`hart`]: one RV64GC hart (decode, execute, CSRs, traps);
 //! - [`bus`]: the physical address space (RAM, boot ROM, MMIO dispatch);
-//! - [`devices`]: the QEMU `virt` devices (CLINT, PLIC, UART, finisher, HTIF);
-//! - [`machine`]: hart + bus + decoded-block cache, and the run loop.
+//! - [`devices`]: the QEMU `virt` devices (CLINT, PLIC, UART, finisher, HTIF) and sv39's
+//!   host I/O device;
+//! - [`machine`]: hart + bus + decoded-block cache, and the run loop;
+//! - [`program`] and [`initramfs`]: what `sv39 run PROGRAM` gives the kernel.
 
 pub mod bench;
 pub mod boot;
@@ -15,9 +17,11 @@ pub mod devices;
 pub mod fdt;
 pub mod hart;
 pub mod images;
+pub mod initramfs;
 pub mod layout;
 pub mod loader;
 pub mod machine;
 pub mod mmu;
+pub mod program;
 pub mod ram;
 pub mod trace;

@@ -1,19 +1,23 @@
 //! The `sv39` command line: parses arguments, starts logging, runs the library, and maps the
 //! outcome to an exit status.
 //!
+//! `sv39 run PROGRAM [ARGS...]` (program mode) boots the embedded firmware and kernel with an
+//! initramfs holding PROGRAM, which the kernel runs as its first process (see
+//! [`sv39::program`]); the program's stdout and stderr are the host's, and the console
+//! (firmware banner, kernel messages) goes to the log. Without PROGRAM, the UART is stdout.
+//!
 //! Exit status: the guest's own (finisher or HTIF) when it powers off; 124 when it hangs
 //! (the `--max-instructions` budget ran out, or it waits for an interrupt that cannot come);
 //! 2 for bad arguments or input files; 1 for other host errors.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sv39::boot::{BootConfig, build_machine};
-use sv39::devices::UartInput;
+use sv39::boot::{BootConfig, HostConsole, Initrd, build_machine};
 use sv39::machine::RunOutcome;
+use sv39::program::{ProgramSource, ProgramSpec};
 use sv39::trace::CommitLog;
 
 /// Exit status for a guest that hung.
@@ -30,11 +34,16 @@ const EXIT_USAGE: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show info-level logs on stderr, among them the guest console in program mode
+    /// (`RUST_LOG`, when set, decides instead).
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Boot the machine: firmware, kernel and initrd, as on QEMU's `virt`.
+    /// Run a static Linux riscv64 program (`sv39 run PROGRAM [ARGS...]`), or boot the
+    /// machine with firmware, kernel and initrd as on QEMU's `virt`.
     Run(Box<RunArgs>),
     /// Write the embedded firmware and kernel ELF files to a directory, for QEMU or gdb.
     Images {
@@ -61,7 +70,8 @@ struct RunArgs {
     /// 0x8020_0000, or 0x8000_0000 with `--bios none`). Default: the embedded sv39 kernel.
     #[arg(long, value_name = "PATH")]
     kernel: Option<PathBuf>,
-    /// Initial ramdisk, announced in the device tree's /chosen node.
+    /// Initial ramdisk, announced in the device tree's /chosen node (not with PROGRAM, which
+    /// makes its own).
     #[arg(long, value_name = "PATH")]
     initrd: Option<PathBuf>,
     /// Kernel command line (/chosen/bootargs).
@@ -98,6 +108,57 @@ struct RunArgs {
     /// Write the same counters as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
+    /// With PROGRAM: also put host file HOST in the guest, at GUEST (default: HOST as typed,
+    /// from /). Repeatable.
+    #[arg(long = "file", value_name = "HOST[:GUEST]")]
+    files: Vec<String>,
+    /// With PROGRAM: set an environment variable. The environment is otherwise exactly
+    /// PATH=/usr/local/bin:/usr/bin:/bin HOME=/ TERM=dumb. Repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Run the example program NAME built into sv39 (as /bin/NAME) instead of PROGRAM;
+    /// everything after NAME is its arguments.
+    #[arg(long, value_name = "NAME", num_args = 1.., allow_hyphen_values = true)]
+    example: Option<Vec<String>>,
+    /// A static riscv64 Linux program (ELF) to run, then its arguments: everything after
+    /// PROGRAM goes to the program, options too. It is at /PROGRAM in the guest, whose
+    /// working directory is /.
+    #[arg(value_name = "PROGRAM", trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+impl RunArgs {
+    /// The program to run, if any (program mode).
+    fn program(&self) -> anyhow::Result<Option<ProgramSpec>> {
+        let (program, args) = match (&self.example, self.command.split_first()) {
+            (Some(example), _) => {
+                let Some((name, args)) = example.split_first() else {
+                    anyhow::bail!("--example needs a NAME");
+                };
+                (ProgramSource::Example(name.clone()), args.to_vec())
+            }
+            (None, Some((path, args))) => (ProgramSource::Path(path.clone()), args.to_vec()),
+            (None, None) => {
+                if !self.files.is_empty() || !self.env.is_empty() {
+                    anyhow::bail!("--file and --env need a PROGRAM (or --example NAME) to run");
+                }
+                return Ok(None);
+            }
+        };
+        if let Some(initrd) = &self.initrd {
+            anyhow::bail!(
+                "--initrd {}: not with a PROGRAM, whose initramfs sv39 builds; \
+                 add files with --file HOST[:GUEST]",
+                initrd.display()
+            );
+        }
+        Ok(Some(ProgramSpec {
+            program,
+            args,
+            files: self.files.clone(),
+            env: self.env.clone(),
+        }))
+    }
 }
 
 /// Parses a memory size as QEMU's `-m` does: plain numbers are MiB.
@@ -133,9 +194,6 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .format_timestamp(None)
-        .init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -160,6 +218,10 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let default_filter = if cli.verbose { "info" } else { "warn" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_filter))
+        .format_timestamp(None)
+        .init();
     match cli.command {
         Command::Run(args) => match run(*args) {
             Ok(code) => code,
@@ -209,6 +271,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     use sv39::boot::ImageSource;
     use sv39::images;
+    let program = match args.program()? {
+        Some(spec) => Some(sv39::program::prepare(&spec)?),
+        None => None,
+    };
     let bios = match args.bios.as_deref() {
         Some("none") => None,
         Some(path) => Some(ImageSource::File(PathBuf::from(path))),
@@ -217,18 +283,27 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             images::FIRMWARE,
         )),
     };
-    // Without --kernel the embedded kernel runs, except bare-metal (--bios none), which
-    // needs a program of its own.
+    // Without --kernel the embedded kernel runs, except bare-metal (--bios none) without a
+    // PROGRAM, which needs a program of its own.
     let kernel = match (args.kernel, &bios) {
         (Some(path), _) => Some(ImageSource::File(path)),
-        (None, Some(_)) => Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
-        (None, None) => None,
+        (None, None) if program.is_none() => None,
+        (None, _) => Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
     };
-    let stdin = std::io::stdin();
-    let uart_input = if stdin.is_terminal() {
-        UartInput::Interactive
+    let (initrd, init) = match program {
+        Some(p) => {
+            let initrd = Initrd::Bytes {
+                name: "the program's initramfs".into(),
+                data: p.initramfs,
+            };
+            (Some(initrd), Some(p.init))
+        }
+        None => (args.initrd.map(Initrd::File), None),
+    };
+    let console = if init.is_some() {
+        HostConsole::program()
     } else {
-        UartInput::Reader(Box::new(stdin))
+        HostConsole::uart()
     };
     let mut mmu = sv39::mmu::MmuConfig::default();
     if let Some(spec) = &args.tlb {
@@ -243,11 +318,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut machine = build_machine(BootConfig {
         bios,
         kernel,
-        initrd: args.initrd,
+        initrd,
         append: args.append,
+        init,
         ram_size: args.memory,
-        uart_input,
-        uart_output: Box::new(std::io::stdout()),
+        console,
         mmu,
     })?;
     let limit = args.max_instructions.unwrap_or(u64::MAX);

@@ -1,4 +1,5 @@
-//! The devices of the QEMU `virt` machine that sv39 emulates.
+//! The devices of the QEMU `virt` machine that sv39 emulates, plus sv39's own host I/O
+//! device ([`hostio`]), which QEMU does not have.
 //!
 //! Each file is one device and names the specification (and the QEMU 7.2 source) it follows.
 //! The guest-visible behaviour, including which access sizes fault, was checked against
@@ -12,6 +13,8 @@
 pub mod bootrom;
 pub mod clint;
 pub mod finisher;
+pub mod guest_log;
+pub mod hostio;
 pub mod htif;
 pub mod plic;
 pub mod uart;
@@ -19,6 +22,8 @@ pub mod uart;
 pub use bootrom::BootRom;
 pub use clint::Clint;
 pub use finisher::Finisher;
+pub use guest_log::GuestLog;
+pub use hostio::{HostInput, HostIo};
 pub use htif::{Htif, HtifEvent};
 pub use plic::Plic;
 pub use uart::{Uart, UartInput};
