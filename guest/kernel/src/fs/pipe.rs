@@ -8,6 +8,8 @@ use core::cell::RefCell;
 
 /// Linux's default pipe capacity.
 pub const CAPACITY: usize = 64 * 1024;
+/// Writes of at most this many bytes are atomic (pipe(7)).
+pub const PIPE_BUF: u64 = 4096;
 
 /// The shared state of a pipe.
 #[derive(Default)]

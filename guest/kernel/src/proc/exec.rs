@@ -127,7 +127,10 @@ pub fn exec(
 
     // The point of no return.
     if let Some(old) = p.space.replace(space) {
-        old.destroy();
+        match p.vfork_parent.take() {
+            Some(ppid) => k.end_vfork(ppid, old),
+            None => old.destroy(),
+        }
     }
     k.forget_fp_owner(p.pid);
     p.exe = absolute.clone();

@@ -15,7 +15,10 @@ pub fn exit_with_status(k: &mut Kernel, p: &mut Process, status: i32) {
     }
     p.files.close_all();
     if let Some(space) = p.space.take() {
-        space.destroy();
+        match p.vfork_parent.take() {
+            Some(ppid) => k.end_vfork(ppid, space),
+            None => space.destroy(),
+        }
     }
     k.forget_fp_owner(p.pid);
     p.state = State::Zombie(status);

@@ -37,6 +37,8 @@ pub enum WaitReason {
     Futex = 3,
     /// Console input to arrive (QEMU's UART; sv39's host channel never makes one wait).
     Stdin = 4,
+    /// vfork: the child to exec or exit and hand the address space back.
+    Vfork = 5,
 }
 
 /// Wake-ups raised where the process table is out of reach (a pipe end dropped); the
@@ -110,6 +112,10 @@ pub struct Process {
     pub maj_flt: u64,
     /// Where the argument strings lie on the initial stack (/proc/<pid>/cmdline).
     pub arg_range: (u64, u64),
+    /// A vfork child: the parent whose address space it borrows, until exec or exit.
+    pub vfork_parent: Option<u32>,
+    /// Bytes of a blocking pipe write already done before the call had to wait.
+    pub partial_write: u64,
 }
 
 impl Process {
@@ -137,6 +143,8 @@ impl Process {
             min_flt: 0,
             maj_flt: 0,
             arg_range: (0, 0),
+            vfork_parent: None,
+            partial_write: 0,
         }
     }
 
@@ -263,6 +271,8 @@ pub enum Outcome {
     /// The frame is already what the process resumes with (execve), or the process is gone
     /// (exit).
     Done,
+    /// a0 is set; wait, then resume after the call (no restart): vfork's parent.
+    Suspend(WaitReason),
 }
 
 impl Kernel {
@@ -316,6 +326,7 @@ impl Kernel {
                         p.state = State::Blocked(reason);
                     }
                     Outcome::Done => {}
+                    Outcome::Suspend(reason) => p.state = State::Blocked(reason),
                 }
             }
             cause::INSTRUCTION_PAGE_FAULT | cause::LOAD_PAGE_FAULT | cause::STORE_PAGE_FAULT => {
@@ -408,7 +419,8 @@ impl Kernel {
             if let State::Blocked(reason) = p.state {
                 let due = match reason {
                     WaitReason::Sleep => p.sleep_until.is_none_or(|t| t <= now),
-                    WaitReason::Stdin => true, // poll again
+                    WaitReason::Stdin => true,  // poll again
+                    WaitReason::Vfork => false, // only the child wakes it
                     other => reasons & (1 << other as u32) != 0,
                 };
                 if due {
@@ -485,6 +497,16 @@ impl Kernel {
         if self.timer_deadline == u64::MAX {
             self.timer_deadline = cpu::time() + TIME_SLICE;
             sbi::set_timer(self.timer_deadline);
+        }
+    }
+
+    /// Gives a borrowed address space back to the vfork parent `ppid` and lets it run.
+    pub fn end_vfork(&mut self, ppid: u32, space: AddressSpace) {
+        if let Some(parent) = self.procs.get_mut(&ppid) {
+            parent.space = Some(space);
+            self.make_runnable(ppid);
+        } else {
+            space.destroy();
         }
     }
 

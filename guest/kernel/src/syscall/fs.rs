@@ -14,7 +14,7 @@ use super::{Args, ret};
 use crate::drivers::hostio::Command;
 use crate::drivers::stdio;
 use crate::fs::initramfs::{self, S_IFDIR, S_IFMT, S_IFREG};
-use crate::fs::pipe::CAPACITY;
+use crate::fs::pipe::{CAPACITY, PIPE_BUF};
 use crate::fs::{
     ConsoleStream, DirEntry, FileRef, Node, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY,
     O_NONBLOCK, O_TRUNC, O_WRONLY, OpenFile, procfs,
@@ -240,31 +240,48 @@ fn write_from(
                 return Err(err(Errno::EBADF));
             }
             let pipe_ref = end.pipe.clone();
+            drop(f);
+            // A blocking write finishes whole (pipe(7)); one of at most PIPE_BUF bytes is also
+            // atomic. The bytes already written survive the restart in `partial_write`.
+            let done = core::mem::take(&mut p.partial_write);
             let (readers, room) = {
                 let pipe = pipe_ref.borrow();
                 (pipe.readers, CAPACITY - pipe.buffer.len())
             };
             if readers == 0 {
-                drop(f);
+                if done > 0 {
+                    return Ok(done as i64);
+                }
                 if signal::is_fatal(p, signal::SIGPIPE) {
                     exit::terminate(k, p, signal::SIGPIPE);
                     return Err(Outcome::Done);
                 }
                 return Err(err(Errno::EPIPE));
             }
-            if room == 0 {
-                return Err(if nonblock {
-                    err(Errno::EAGAIN)
-                } else {
-                    Outcome::Block(WaitReason::Pipe)
-                });
+            let remaining = count - done;
+            let atomic = count <= PIPE_BUF;
+            if room == 0 || (atomic && (room as u64) < remaining) {
+                if nonblock {
+                    return if done > 0 {
+                        Ok(done as i64)
+                    } else {
+                        Err(err(Errno::EAGAIN))
+                    };
+                }
+                p.partial_write = done;
+                return Err(Outcome::Block(WaitReason::Pipe));
             }
-            let n = (count as usize).min(room);
-            let mut bytes = alloc::vec![0u8; n];
-            uaccess::copy_in(p.space(), buf, &mut bytes).map_err(err)?;
+            let n = remaining.min(room as u64);
+            let mut bytes = alloc::vec![0u8; n as usize];
+            uaccess::copy_in(p.space(), buf + done, &mut bytes).map_err(err)?;
             pipe_ref.borrow_mut().buffer.extend(bytes);
             wake_all(WaitReason::Pipe);
-            Ok(n as i64)
+            let done = done + n;
+            if done < count && !nonblock {
+                p.partial_write = done;
+                return Err(Outcome::Block(WaitReason::Pipe));
+            }
+            Ok(done as i64)
         }
         _ => Err(err(Errno::EBADF)),
     }
@@ -337,7 +354,7 @@ pub fn readv(p: &mut Process, a: &Args) -> Outcome {
     Outcome::Return(total)
 }
 
-/// writev(2).
+/// writev(2). Bytes written before a wait are remembered across the restart, as in write.
 pub fn writev(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
     let (file, vecs) = match p
         .files
@@ -347,23 +364,31 @@ pub fn writev(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
         Ok(x) => x,
         Err(e) => return ret(Err(e)),
     };
-    let mut total = 0i64;
+    let already = core::mem::take(&mut p.partial_write);
+    let mut offset = 0u64;
     for (base, len) in vecs {
-        if len == 0 {
+        if len == 0 || offset + len <= already {
+            offset += len;
             continue;
         }
+        p.partial_write = already.saturating_sub(offset);
         match write_from(k, p, &file, base, len) {
             Ok(n) => {
-                total += n;
+                offset += n as u64;
                 if (n as u64) < len {
                     break;
                 }
             }
-            Err(outcome) if total == 0 => return outcome,
+            Err(Outcome::Block(reason)) => {
+                p.partial_write += offset;
+                return Outcome::Block(reason);
+            }
+            Err(outcome) if offset == 0 => return outcome,
             Err(_) => break,
         }
     }
-    Outcome::Return(total)
+    p.partial_write = 0;
+    Outcome::Return(offset as i64)
 }
 
 /// pread64(2).

@@ -120,7 +120,7 @@ pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         214 => ret(mm::brk(p, &a)),
         215 => ret(mm::munmap(p, &a)),
         216 => ret(mm::mremap(p, &a)),
-        220 => ret(proc::clone(k, p, &a)),
+        220 => proc::clone(k, p, &a),
         221 => proc::execve(k, p, &a),
         222 => ret(mm::mmap(p, &a)),
         226 => ret(mm::mprotect(p, &a)),

@@ -24,12 +24,25 @@ pub fn exit(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
     Outcome::Done
 }
 
-/// clone(2) with fork semantics (riscv64 order: flags, stack, parent_tid, tls, child_tid).
-/// Threads (CLONE_THREAD, or CLONE_VM without CLONE_VFORK) are not supported; vfork is
-/// a fork (the child gets a copy-on-write copy instead of the parent's memory).
-pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
+/// clone(2) (riscv64 order: flags, stack, parent_tid, tls, child_tid): fork semantics, or
+/// vfork's (CLONE_VM | CLONE_VFORK: the child borrows the parent's address space and the
+/// parent waits until the child execs or exits). Threads (CLONE_THREAD, or CLONE_VM without
+/// CLONE_VFORK) are not supported.
+pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
+    match clone_inner(k, p, a) {
+        Ok((pid, true)) => {
+            p.frame.regs[10] = u64::from(pid);
+            Outcome::Suspend(WaitReason::Vfork)
+        }
+        Ok((pid, false)) => Outcome::Return(i64::from(pid)),
+        Err(e) => ret(Err(e)),
+    }
+}
+
+fn clone_inner(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<(u32, bool), Errno> {
     let (flags, stack, ptid, tls, ctid) = (a.u(0), a.u(1), a.u(2), a.u(3), a.u(4));
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+    let vfork = flags & CLONE_VM != 0 && flags & CLONE_VFORK != 0;
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && !vfork) {
         crate::klog!(
             "{}[{}]: clone with threads ({flags:#x}) is not supported",
             p.comm,
@@ -37,7 +50,11 @@ pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
         );
         return Err(Errno::ENOSYS);
     }
-    let space = p.space().fork().ok_or(Errno::ENOMEM)?;
+    let space = if vfork {
+        p.space.take().ok_or(Errno::EINVAL)?
+    } else {
+        p.space().fork().ok_or(Errno::ENOMEM)?
+    };
     let pid = k.alloc_pid();
     let mut child = Box::new(Process::new(pid, p.pid));
     child.space = Some(space);
@@ -49,6 +66,9 @@ pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
     child.sigmask = p.sigmask;
     child.umask = p.umask;
     child.arg_range = p.arg_range;
+    if vfork {
+        child.vfork_parent = Some(p.pid);
+    }
     let kernel_sp = child.frame.kernel_sp;
     *child.frame = (*p.frame).clone();
     child.frame.kernel_sp = kernel_sp;
@@ -66,12 +86,14 @@ pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
         child.clear_child_tid = ctid;
     }
     if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = uaccess::write_u32(p.space(), ptid, pid);
+        if let Some(space) = p.space.as_mut() {
+            let _ = uaccess::write_u32(space, ptid, pid);
+        }
         let _ = uaccess::write_u32(child.space.as_mut().expect("just set"), ptid, pid);
     }
     k.procs.insert(pid, child);
     k.enqueue(pid);
-    Ok(i64::from(pid))
+    Ok((pid, vfork))
 }
 
 /// execve(2).
