@@ -46,18 +46,30 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (name, bytes) in [(FIRMWARE_NAME, FIRMWARE), (KERNEL_NAME, KERNEL)] {
         let path = dir.join(name);
-        std::fs::write(&path, bytes)?;
+        write_atomically(&path, bytes, false)?;
         written.push(path);
     }
     let examples = dir.join(EXAMPLES_DIR);
     std::fs::create_dir_all(&examples)?;
     for (&name, &bytes) in EXAMPLE_NAMES.iter().zip(EXAMPLE_IMAGES) {
         let path = examples.join(name);
-        std::fs::write(&path, bytes)?;
-        make_executable(&path)?;
+        write_atomically(&path, bytes, true)?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place, so a reader
+/// (another `sv39 images` or a QEMU started meanwhile) never sees a half-written image.
+fn write_atomically(path: &Path, bytes: &[u8], executable: bool) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".tmp{}", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, bytes)?;
+    if executable {
+        make_executable(&temporary)?;
+    }
+    std::fs::rename(&temporary, path)
 }
 
 /// Sets the execute bits that `std::fs::write` leaves clear (a no-op off Unix).
