@@ -197,13 +197,20 @@ fn read_into(p: &mut Process, file: &FileRef, buf: u64, count: u64) -> Result<i6
             Ok(n as i64)
         }
         node => {
-            let data = contents(node).expect("seekable");
+            // Generated files are small; initramfs files are copied straight from the archive.
+            let generated;
+            let data: &[u8] = match node {
+                Node::File(id) => initramfs::file_bytes(*id),
+                other => {
+                    generated = contents(other).expect("seekable").to_vec();
+                    &generated
+                }
+            };
             let start = (offset as usize).min(data.len());
             let end = start.saturating_add(count as usize).min(data.len());
-            let chunk: Vec<u8> = data[start..end].to_vec();
-            uaccess::copy_out(p.space(), buf, &chunk).map_err(err)?;
-            f.offset += chunk.len() as u64;
-            Ok(chunk.len() as i64)
+            uaccess::copy_out(p.space(), buf, &data[start..end]).map_err(err)?;
+            f.offset += (end - start) as u64;
+            Ok((end - start) as i64)
         }
     }
 }
@@ -394,21 +401,23 @@ pub fn writev(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
 /// pread64(2).
 pub fn pread64(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let file = p.files.get(a.int(0))?;
-    let f = file.borrow();
-    let data = match &f.node {
-        Node::Dir(_) => return Err(Errno::EISDIR),
-        node => contents(node).ok_or(Errno::ESPIPE)?,
-    };
     let offset = a.i(3);
     if offset < 0 {
         return Err(Errno::EINVAL);
     }
-    let start = (offset as usize).min(data.len());
-    let end = start.saturating_add(a.u(2) as usize).min(data.len());
-    let chunk = data[start..end].to_vec();
-    drop(f);
-    uaccess::copy_out(p.space(), a.u(1), &chunk)?;
-    Ok(chunk.len() as i64)
+    let data: Vec<u8>;
+    let bytes: &[u8] = match &file.borrow().node {
+        Node::Dir(_) => return Err(Errno::EISDIR),
+        Node::File(id) => initramfs::file_bytes(*id),
+        node => {
+            data = contents(node).ok_or(Errno::ESPIPE)?.to_vec();
+            &data
+        }
+    };
+    let start = (offset as usize).min(bytes.len());
+    let end = start.saturating_add(a.u(2) as usize).min(bytes.len());
+    uaccess::copy_out(p.space(), a.u(1), &bytes[start..end])?;
+    Ok((end - start) as i64)
 }
 
 /// lseek(2).

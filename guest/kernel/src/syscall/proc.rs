@@ -232,9 +232,10 @@ pub fn sysinfo(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> 
     Ok(0)
 }
 
-/// getrandom(2): bytes from a fixed-seed generator, so runs repeat exactly.
+/// getrandom(2): bytes from a fixed-seed generator, so runs repeat exactly. At most 64 KiB
+/// per call (Linux may also return fewer bytes than asked).
 pub fn getrandom(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
-    let len = a.u(1).min(1 << 25) as usize;
+    let len = a.u(1).min(1 << 16) as usize;
     let mut bytes = Vec::with_capacity(len);
     while bytes.len() < len {
         bytes.extend_from_slice(&k.random_u64().to_le_bytes());
