@@ -425,6 +425,16 @@ fn fork_exec_spawn() {
 }
 
 #[test]
+fn cow() {
+    check("cow", "cow", &Run::new("cow"), Rule::Exact);
+}
+
+#[test]
+fn preempt() {
+    check("preempt", "preempt", &Run::new("preempt"), Rule::Exact);
+}
+
+#[test]
 fn pipe() {
     check("pipe", "pipe", &Run::new("pipe"), Rule::Exact);
 }
@@ -618,8 +628,10 @@ fn missing_program_is_refused() {
 }
 
 /// The cases above: the stems of the files in tests/expected/linux/.
-const CASES: [&str; 17] = [
+const CASES: [&str; 19] = [
     "hello",
+    "cow",
+    "preempt",
     "args",
     "args_exit_status",
     "args_exit_status_wraps",
@@ -644,6 +656,8 @@ const CASES: [&str; 17] = [
 fn every_program_has_a_test() {
     let used = [
         "hello",
+        "cow",
+        "preempt",
         "args",
         "malloc",
         "fork_wait",
