@@ -63,6 +63,16 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
             writable: false,
         })
     };
+    // Linux's heuristic overcommit (vm.overcommit_memory = 0) refuses a writable private or
+    // shared anonymous mapping larger than all of RAM plus swap outright.
+    const MAP_NORESERVE: u64 = 0x4000;
+    let accountable = args.prot & 2 != 0
+        && (args.flags & MAP_ANONYMOUS != 0 || args.flags & 0x3 == 0x2)
+        && args.flags & MAP_NORESERVE == 0;
+    let (_, total_frames) = crate::mm::frame::usage();
+    if accountable && args.len.div_ceil(4096) > total_frames as u64 {
+        return Err(Errno::ENOMEM);
+    }
     let space = p.space();
     let layout = space.layout.clone();
     let mapped = sv39_policy::mmap::mmap(&mut space.vmas, &layout, &args, file.as_ref())?;
