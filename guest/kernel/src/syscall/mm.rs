@@ -16,6 +16,11 @@ use crate::proc::Process;
 /// brk(2): returns the new break, or the old one when the request cannot be met.
 pub fn brk(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let space = p.space();
+    // The same overcommit heuristic as mmap: a heap larger than RAM is refused.
+    let (_, total_frames) = crate::mm::frame::usage();
+    if a.u(0).saturating_sub(space.brk.start).div_ceil(4096) > total_frames as u64 {
+        return Ok(space.brk.current as i64);
+    }
     let mut brk = space.brk;
     let dropped = space.vmas.set_brk(&mut brk, a.u(0));
     space.brk = brk;
