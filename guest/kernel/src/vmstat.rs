@@ -15,6 +15,20 @@ pub static COW_COPY: AtomicU64 = AtomicU64::new(0);
 /// Copy-on-write reuses.
 pub static COW_REUSE: AtomicU64 = AtomicU64::new(0);
 
+/// `/proc/vmstat`: Linux's names where Linux has the counter (`pgfault`), sv39's own
+/// otherwise.
+pub fn render() -> alloc::string::String {
+    let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    alloc::format!(
+        "pgfault {}\npgmajfault 0\nsv39_demand_zero {}\nsv39_file_backed {}\nsv39_cow_copy {}\nsv39_cow_reuse {}\n",
+        read(&PGFAULT),
+        read(&DEMAND_ZERO),
+        read(&FILE_BACKED),
+        read(&COW_COPY),
+        read(&COW_REUSE)
+    )
+}
+
 /// Counts one resolved fault.
 pub fn count_fault(outcome: FaultOutcome) {
     PGFAULT.fetch_add(1, Ordering::Relaxed);

@@ -63,6 +63,11 @@ pub fn open(k: &mut Kernel, p: &mut Process, path: &str) -> Result<Node, Errno> 
                 ino: 3,
                 kind: 8
             },
+            DirEntry {
+                name: "vmstat".into(),
+                ino: 4,
+                kind: 8
+            },
         ];
         let mut pids: Vec<u32> = k.procs.keys().copied().collect();
         pids.push(p.pid);
@@ -78,6 +83,9 @@ pub fn open(k: &mut Kernel, p: &mut Process, path: &str) -> Result<Node, Errno> 
     }
     if path == "/proc/meminfo" {
         return Ok(Node::Generated(meminfo().into_bytes()));
+    }
+    if path == "/proc/vmstat" {
+        return Ok(Node::Generated(crate::vmstat::render().into_bytes()));
     }
     let (pid, tail) = split(p, path).ok_or(Errno::ENOENT)?;
     let node = with_process(k, p, pid, |q| -> Result<Node, Errno> {

@@ -67,6 +67,16 @@ pub enum FaultError {
     OutOfMemory,
 }
 
+/// The rights an entry for `frame` gets in an area granting `flags`: a private frame still
+/// shared after fork stays read-only, so that the next write copies it.
+fn rights(flags: PteFlags, sharing: Sharing, frame: u64) -> u64 {
+    if sharing == Sharing::Private && frame::refcount(frame) > 1 {
+        flags.bits() & !PTE_W
+    } else {
+        flags.bits()
+    }
+}
+
 /// A user address space.
 pub struct AddressSpace {
     /// The page table (kernel mappings included).
@@ -208,15 +218,8 @@ impl AddressSpace {
             FaultDecision::UpgradePte { page, flags } => {
                 let keep = pte & (PTE_A | PTE_D);
                 let frame = pte_address(pte);
-                let mut bits = flags.bits();
-                // A private page still shared after fork must stay read-only.
-                let vma_private = self
-                    .vmas
-                    .find(addr)
-                    .is_some_and(|v| v.sharing == Sharing::Private);
-                if vma_private && frame::refcount(frame) > 1 {
-                    bits &= !PTE_W;
-                }
+                let sharing = self.vmas.find(addr).map_or(Sharing::Private, |v| v.sharing);
+                let bits = rights(flags, sharing, frame);
                 self.table
                     .set(page, make_pte(frame, bits | keep | PTE_V | PTE_A | dirty));
                 self.fence(page);
@@ -291,11 +294,7 @@ impl AddressSpace {
                 let vma = self.vmas.find(va);
                 match vma.and_then(|v| Some((fault::pte_flags(v.perms)?, v.sharing))) {
                     Some((flags, sharing)) => {
-                        let frame = pte_address(pte);
-                        let mut bits = flags.bits();
-                        if sharing == Sharing::Private && frame::refcount(frame) > 1 {
-                            bits &= !PTE_W; // still shared after fork: copy on write
-                        }
+                        let bits = rights(flags, sharing, pte_address(pte));
                         self.table.set(va, (pte & !PTE_RIGHTS) | bits);
                     }
                     None => {
