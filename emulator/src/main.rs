@@ -51,6 +51,13 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Run the same thing on sv39 and on QEMU and compare (status 0: agree, 1: differ).
+    ///
+    /// `sv39 crosscheck PROGRAM [ARGS...]` runs a static Linux riscv64 program on sv39 and
+    /// under qemu-riscv64 and compares stdout, stderr and exit status. `sv39 crosscheck
+    /// --system` boots images on sv39 and on qemu-system-riscv64 and compares the console
+    /// transcripts and exit statuses. Status 2: the check could not be made.
+    Crosscheck(Box<CrosscheckArgs>),
     /// Measure interpreter speed on built-in bare-metal loops (million instructions/s).
     Bench {
         /// Approximate length of each benchmark, in millions of guest instructions.
@@ -124,6 +131,57 @@ struct RunArgs {
     /// PROGRAM goes to the program, options too. It is at /PROGRAM in the guest, whose
     /// working directory is /.
     #[arg(value_name = "PROGRAM", trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct CrosscheckArgs {
+    /// Boot images on both machines (qemu-system-riscv64 -M virt -icount shift=0) and compare
+    /// the console transcripts line by line, instead of running a Linux program.
+    #[arg(long)]
+    system: bool,
+    /// With --system: firmware image, or `none`. Default: the embedded sv39 firmware.
+    #[arg(long, value_name = "PATH|none", conflicts_with_all = ["command", "example"])]
+    bios: Option<String>,
+    /// With --system: kernel image. Default: the embedded sv39 kernel.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["command", "example"])]
+    kernel: Option<PathBuf>,
+    /// With --system: initial ramdisk.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["command", "example"])]
+    initrd: Option<PathBuf>,
+    /// With --system: kernel command line.
+    #[arg(long, value_name = "ARGS", conflicts_with_all = ["command", "example"])]
+    append: Option<String>,
+    /// With --system: RAM size for both machines, as QEMU's -m [default: 128M].
+    #[arg(short = 'm', long = "memory", value_name = "SIZE", value_parser = parse_size,
+          conflicts_with_all = ["command", "example"])]
+    memory: Option<u64>,
+    /// With --system: leave console lines matching this regular expression out of the
+    /// comparison, on both sides. Repeatable.
+    #[arg(long, value_name = "REGEX", conflicts_with_all = ["command", "example"])]
+    ignore: Vec<String>,
+    /// Kill QEMU if it has not finished after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    /// Stop sv39 after this many instructions (it then counts as not having exited).
+    #[arg(long, value_name = "N")]
+    max_instructions: Option<u64>,
+    /// Also put host file HOST in the guest at GUEST, on both sides. Repeatable.
+    #[arg(long = "file", value_name = "HOST[:GUEST]", conflicts_with = "system")]
+    files: Vec<String>,
+    /// Set an environment variable, on both sides (the environment is otherwise exactly
+    /// PATH=/usr/local/bin:/usr/bin:/bin HOME=/ TERM=dumb). Repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE", conflicts_with = "system")]
+    env: Vec<String>,
+    /// Check the example program NAME built into sv39 (as /bin/NAME) instead of PROGRAM;
+    /// everything after NAME is its arguments.
+    #[arg(long, value_name = "NAME", num_args = 1.., allow_hyphen_values = true,
+          conflicts_with = "system")]
+    example: Option<Vec<String>>,
+    /// The static riscv64 Linux program and its arguments, as for `sv39 run`. Both sides read
+    /// the same stdin (read to its end first; empty when it is a terminal).
+    #[arg(value_name = "PROGRAM", trailing_var_arg = true, conflicts_with = "system",
+          required_unless_present_any = ["system", "example"])]
     command: Vec<String>,
 }
 
@@ -242,6 +300,14 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Crosscheck(args) => match crosscheck(*args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("sv39 crosscheck: {e:#}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Bench { millions } => {
             for r in sv39::bench::standard(millions) {
                 let misses = r
@@ -260,6 +326,60 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// Runs the cross-check, prints its report, and says whether the two sides agree.
+fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
+    use sv39::crosscheck::{ProgramCheck, SystemCheck, check_program, check_system};
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    if args.system {
+        let report = check_system(&SystemCheck {
+            bios: args.bios,
+            kernel: args.kernel,
+            initrd: args.initrd,
+            append: args.append,
+            ram_size: args.memory.unwrap_or(sv39::layout::DEFAULT_RAM),
+            ignore: args.ignore,
+            timeout,
+            max_instructions: args.max_instructions,
+        })?;
+        print!("{report}");
+        return Ok(report.agrees());
+    }
+    let (program, program_args) = match (&args.example, args.command.split_first()) {
+        (Some(example), _) => {
+            let Some((name, rest)) = example.split_first() else {
+                anyhow::bail!("--example needs a NAME");
+            };
+            (ProgramSource::Example(name.clone()), rest.to_vec())
+        }
+        (None, Some((path, rest))) => (ProgramSource::Path(path.clone()), rest.to_vec()),
+        (None, None) => anyhow::bail!("give a PROGRAM to run, or --system"),
+    };
+    let stdin = {
+        use std::io::{IsTerminal, Read};
+        let mut bytes = Vec::new();
+        let mut input = std::io::stdin();
+        if !input.is_terminal() {
+            input
+                .read_to_end(&mut bytes)
+                .context("reading stdin for both sides")?;
+        }
+        bytes
+    };
+    let report = check_program(&ProgramCheck {
+        spec: ProgramSpec {
+            program,
+            args: program_args,
+            files: args.files,
+            env: args.env,
+        },
+        stdin,
+        timeout,
+        max_instructions: args.max_instructions,
+    })?;
+    print!("{report}");
+    Ok(report.agrees())
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
