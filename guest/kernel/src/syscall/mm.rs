@@ -13,6 +13,9 @@ use crate::fs::initramfs;
 use crate::fs::{Node, O_ACCMODE};
 use crate::proc::Process;
 
+/// Linux's default `vm.max_map_count`.
+const MAX_MAP_COUNT: usize = 65_530;
+
 /// brk(2): returns the new break, or the old one when the request cannot be met.
 pub fn brk(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let space = p.space();
@@ -79,6 +82,10 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         return Err(Errno::ENOMEM);
     }
     let space = p.space();
+    // Linux's vm.max_map_count: a process may hold at most 65,530 areas.
+    if space.vmas.len() >= MAX_MAP_COUNT {
+        return Err(Errno::ENOMEM);
+    }
     let layout = space.layout.clone();
     let mapped = sv39_policy::mmap::mmap(&mut space.vmas, &layout, &args, file.as_ref())?;
     for range in mapped.unmapped {
