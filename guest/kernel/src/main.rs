@@ -150,5 +150,33 @@ fn power_off(reason: u32) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     println!("sv39 kernel: panic: {}", info.message());
+    // In program mode the console is a log: say it where the user looks too.
+    // The heap may be what ran out, so the line is formatted on the stack.
+    if drivers::hostio::present() {
+        let mut line = StackLine {
+            bytes: [0; 256],
+            len: 0,
+        };
+        let _ = core::fmt::Write::write_fmt(
+            &mut line,
+            format_args!("sv39 kernel: panic: {}\n", info.message()),
+        );
+        drivers::stdio::write_kernel(drivers::hostio::Command::Stderr, &line.bytes[..line.len]);
+    }
     power_off(sbi::RESET_REASON_SYSTEM_FAILURE)
+}
+
+/// A line formatted into a fixed buffer (cut at 256 bytes).
+struct StackLine {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl core::fmt::Write for StackLine {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let n = text.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&text.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
 }

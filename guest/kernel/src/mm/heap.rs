@@ -6,6 +6,15 @@ use linked_list_allocator::LockedHeap;
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();
 
+/// Kernel memory kept in reserve: calls that would allocate kernel memory (open, pipe, fork,
+/// mmap, pipe writes) fail with ENOMEM or EAGAIN below it, instead of the allocator failing.
+const RESERVE: usize = 2 << 20;
+
+/// Whether the heap is down to its reserve.
+pub fn low() -> bool {
+    HEAP.lock().free() < RESERVE
+}
+
 /// Hands `[start, start + size)` to the allocator.
 ///
 /// # Safety

@@ -52,7 +52,9 @@ pub fn init(ram_start: u64, ram_end: u64, reserved: &[(u64, u64)]) {
     phys::init(ram_start, ram_end);
     // Only the symbol's address is taken.
     let kernel_end = &raw const __kernel_end as u64;
-    let heap_size = HEAP_SIZE.min((ram_end - kernel_end) / 4) & !(PAGE_SIZE - 1);
+    // The frame allocator's tables (6 bytes a frame) live on the heap too.
+    let tables = (ram_end - ram_start) / PAGE_SIZE * 8;
+    let heap_size = (HEAP_SIZE + tables).min((ram_end - kernel_end) / 4) & !(PAGE_SIZE - 1);
     // SAFETY: [kernel_end, kernel_end + heap_size) is RAM that nothing else uses: frames are
     // handed out only above it, and the firmware reserved only memory below the kernel.
     unsafe { heap::init(kernel_end, heap_size) };

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use sv39_policy::errno::Errno;
 use sv39_policy::fault::{self, Access, FaultDecision, PteFlags, PteState, SegvReason};
-use sv39_policy::vma::{Brk, DEFAULT_STACK_RLIMIT, MmapLayout, Sharing, VmaSet};
+use sv39_policy::vma::{Backing, Brk, DEFAULT_STACK_RLIMIT, MmapLayout, Sharing, VmaSet};
 
 use super::pagetable::{
     PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PageTable, make_pte, pte_address,
@@ -298,9 +298,9 @@ impl AddressSpace {
                         self.table.set(va, (pte & !PTE_RIGHTS) | bits);
                     }
                     None => {
-                        // PROT_NONE: no entry at all.
-                        self.table.clear(va);
-                        frame::release(pte_address(pte));
+                        // PROT_NONE: the frame stays (its contents must survive), but the entry
+                        // loses U, so every user access faults and is refused by the VMA.
+                        self.table.set(va, (pte & !PTE_RIGHTS) | PTE_R);
                     }
                 }
                 self.fence(va);
@@ -318,7 +318,8 @@ impl AddressSpace {
         let shared: Vec<(u64, u64)> = self
             .vmas
             .iter()
-            .filter(|v| v.sharing == Sharing::Shared && fault::pte_flags(v.perms).is_some())
+            .filter(|v| v.sharing == Sharing::Shared && v.backing == Backing::Anonymous)
+            .filter(|v| fault::pte_flags(v.perms).is_some())
             .map(|v| (v.start, v.end))
             .collect();
         for (start, end) in shared {

@@ -77,6 +77,9 @@ fn list_dir(path: &str) -> Vec<DirEntry> {
 
 /// openat(2).
 pub fn openat(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
+    if crate::mm::heap::low() {
+        return Err(Errno::ENOMEM);
+    }
     let path = resolve(p, a.int(0), a.u(1))?;
     let flags = a.u(2) as u32;
     let node = open_node(k, p, &path, flags)?;
@@ -267,6 +270,8 @@ fn write_from(
             }
             let remaining = count - done;
             let atomic = count <= PIPE_BUF;
+            // Pipe buffers live on the kernel heap: when it runs low, a pipe takes no more.
+            let room = if crate::mm::heap::low() { 0 } else { room };
             if room == 0 || (atomic && (room as u64) < remaining) {
                 if nonblock {
                     return if done > 0 {
@@ -739,6 +744,9 @@ pub fn ioctl(p: &mut Process, a: &Args) -> Result<i64, Errno> {
 
 /// pipe2(2).
 pub fn pipe2(p: &mut Process, a: &Args) -> Result<i64, Errno> {
+    if crate::mm::heap::low() {
+        return Err(Errno::ENOMEM);
+    }
     let flags = a.u(1) as u32;
     if flags & !(O_CLOEXEC | O_NONBLOCK | 0o40000) != 0 {
         return Err(Errno::EINVAL);

@@ -82,8 +82,9 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         return Err(Errno::ENOMEM);
     }
     let space = p.space();
-    // Linux's vm.max_map_count: a process may hold at most 65,530 areas.
-    if space.vmas.len() >= MAX_MAP_COUNT {
+    // Linux's vm.max_map_count: a process may hold at most 65,530 areas (and the kernel heap
+    // that holds them must not run dry).
+    if space.vmas.len() >= MAX_MAP_COUNT || crate::mm::heap::low() {
         return Err(Errno::ENOMEM);
     }
     let layout = space.layout.clone();

@@ -10,6 +10,8 @@ use crate::mm::uaccess;
 use crate::proc::exit::{self, WaitResult};
 use crate::proc::{Kernel, Outcome, Process, WaitReason, exec};
 
+/// The most processes (zombies included) the kernel keeps.
+const MAX_PROCESSES: usize = 4096;
 const CLONE_VM: u64 = 0x100;
 const CLONE_VFORK: u64 = 0x4000;
 const CLONE_THREAD: u64 = 0x1_0000;
@@ -40,6 +42,10 @@ pub fn clone(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
 }
 
 fn clone_inner(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<(u32, bool), Errno> {
+    // RLIMIT_NPROC's role: a bounded process table, and kernel memory in reserve.
+    if k.procs.len() >= MAX_PROCESSES || crate::mm::heap::low() {
+        return Err(Errno::EAGAIN);
+    }
     let (flags, stack, ptid, tls, ctid) = (a.u(0), a.u(1), a.u(2), a.u(3), a.u(4));
     let vfork = flags & CLONE_VM != 0 && flags & CLONE_VFORK != 0;
     if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && !vfork) {
