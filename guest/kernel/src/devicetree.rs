@@ -20,8 +20,6 @@ pub struct MemoryRegion {
 pub struct BootInfo<'dt> {
     /// `/chosen/bootargs`, absent when missing or empty.
     pub bootargs: Option<&'dt str>,
-    /// `/chosen/linux,initrd-start` and `-end`.
-    pub initrd: Option<(u64, u64)>,
     /// `/chosen/sv39,init-argv`: the first program and its arguments.
     pub init_argv: Vec<&'dt [u8]>,
     /// `/chosen/sv39,init-envp`: its environment.
@@ -53,6 +51,11 @@ fn string_list(bytes: &[u8]) -> Vec<&[u8]> {
     trimmed.split(|&b| b == 0).collect()
 }
 
+/// The raw value of property `name` of `/chosen`.
+fn chosen_property<'dt>(tree: &Fdt<'dt>, name: &str) -> Option<&'dt [u8]> {
+    tree.find_node("/chosen")?.property(name).map(|p| p.value)
+}
+
 /// Reads a 32- or 64-bit big-endian cell value.
 fn cell_value(bytes: &[u8]) -> Option<u64> {
     match bytes.len() {
@@ -73,13 +76,7 @@ pub fn memory_and_initrd(tree: &Fdt<'_>) -> (Option<MemoryRegion>, Option<(u64, 
             base: region.starting_address as usize,
             size: region.size.unwrap_or(0),
         });
-    let chosen = tree.find_node("/chosen");
-    let prop = |name: &str| {
-        chosen
-            .as_ref()
-            .and_then(|c| c.property(name))
-            .map(|p| p.value)
-    };
+    let prop = |name: &str| chosen_property(tree, name);
     let initrd = match (
         prop("linux,initrd-start").and_then(cell_value),
         prop("linux,initrd-end").and_then(cell_value),
@@ -95,18 +92,10 @@ pub fn memory_and_initrd(tree: &Fdt<'_>) -> (Option<MemoryRegion>, Option<(u64, 
 /// Uses `find_node` rather than the crate's `memory()` / `chosen()`, which panic when the
 /// node is missing, and reads properties raw so an empty value is not an error.
 pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
-    let (_, initrd) = memory_and_initrd(tree);
-    let chosen = tree.find_node("/chosen");
-    let prop = |name: &str| {
-        chosen
-            .as_ref()
-            .and_then(|c| c.property(name))
-            .map(|p| p.value)
-    };
-    let bootargs = chosen
-        .as_ref()
-        .and_then(|node| node.property("bootargs"))
-        .and_then(|property| property.as_str())
+    let prop = |name: &str| chosen_property(tree, name);
+    let bootargs = prop("bootargs")
+        .and_then(|value| core::str::from_utf8(value).ok())
+        .map(|text| text.trim_end_matches('\0'))
         .filter(|text| !text.is_empty());
     let timebase = tree
         .find_node("/cpus")
@@ -124,7 +113,6 @@ pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
         .map(|r| r.starting_address as u64);
     BootInfo {
         bootargs,
-        initrd,
         init_argv: prop("sv39,init-argv").map(string_list).unwrap_or_default(),
         init_envp: prop("sv39,init-envp").map(string_list).unwrap_or_default(),
         timebase,

@@ -83,7 +83,7 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
     if let Some(pa) = info.hostio {
         drivers::hostio::probe(pa);
     }
-    match info.initrd {
+    match initrd {
         Some((start, end)) => {
             // SAFETY: the boot chain placed the initramfs there and the frame allocator
             // never hands those pages out; nothing writes them.

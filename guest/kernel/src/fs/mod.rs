@@ -60,6 +60,34 @@ pub struct DirEntry {
     pub kind: u8,
 }
 
+/// `d_type` of a directory.
+pub const DT_DIR: u8 = 4;
+/// `d_type` of a regular file.
+pub const DT_REG: u8 = 8;
+/// `d_type` of a symbolic link.
+pub const DT_LNK: u8 = 10;
+
+impl DirEntry {
+    /// An entry named `name`.
+    pub fn new(name: &str, ino: u64, kind: u8) -> Self {
+        DirEntry {
+            name: String::from(name),
+            ino,
+            kind,
+        }
+    }
+}
+
+/// A directory listing: `.` and `..`, then `entries`.
+pub fn with_dots(entries: impl IntoIterator<Item = DirEntry>) -> Vec<DirEntry> {
+    let mut listing = alloc::vec![
+        DirEntry::new(".", 1, DT_DIR),
+        DirEntry::new("..", 1, DT_DIR)
+    ];
+    listing.extend(entries);
+    listing
+}
+
 /// An open file description (open(2)): shared by dup'd and inherited descriptors.
 pub struct OpenFile {
     /// What it refers to.

@@ -8,7 +8,7 @@ use core::fmt::Write;
 
 use sv39_policy::errno::Errno;
 
-use super::{DirEntry, Node};
+use super::{DT_DIR, DT_LNK, DT_REG, DirEntry, Node};
 use crate::proc::{Kernel, Process, State};
 
 /// Splits `/proc/<who>/<rest>` and resolves `self`: (pid, rest).
@@ -42,43 +42,18 @@ fn with_process<R>(
 /// Opens a `/proc` path.
 pub fn open(k: &mut Kernel, p: &mut Process, path: &str) -> Result<Node, Errno> {
     if path == "/proc" {
-        let mut entries = alloc::vec![
-            DirEntry {
-                name: ".".into(),
-                ino: 1,
-                kind: 4
-            },
-            DirEntry {
-                name: "..".into(),
-                ino: 1,
-                kind: 4
-            },
-            DirEntry {
-                name: "self".into(),
-                ino: 2,
-                kind: 10
-            },
-            DirEntry {
-                name: "meminfo".into(),
-                ino: 3,
-                kind: 8
-            },
-            DirEntry {
-                name: "vmstat".into(),
-                ino: 4,
-                kind: 8
-            },
-        ];
         let mut pids: Vec<u32> = k.procs.keys().copied().collect();
         pids.push(p.pid);
         pids.sort_unstable();
-        for pid in pids {
-            entries.push(DirEntry {
-                name: alloc::format!("{pid}"),
-                ino: 0x1000 + u64::from(pid),
-                kind: 4,
-            });
-        }
+        let fixed = [
+            DirEntry::new("self", 2, DT_LNK),
+            DirEntry::new("meminfo", 3, DT_REG),
+            DirEntry::new("vmstat", 4, DT_REG),
+        ];
+        let per_pid = pids
+            .into_iter()
+            .map(|pid| DirEntry::new(&alloc::format!("{pid}"), 0x1000 + u64::from(pid), DT_DIR));
+        let entries = super::with_dots(fixed.into_iter().chain(per_pid));
         return Ok(Node::Dir(entries));
     }
     if path == "/proc/meminfo" {
@@ -90,43 +65,13 @@ pub fn open(k: &mut Kernel, p: &mut Process, path: &str) -> Result<Node, Errno> 
     let (pid, tail) = split(p, path).ok_or(Errno::ENOENT)?;
     let node = with_process(k, p, pid, |q| -> Result<Node, Errno> {
         Ok(match tail {
-            "" => Node::Dir(alloc::vec![
-                DirEntry {
-                    name: ".".into(),
-                    ino: 1,
-                    kind: 4
-                },
-                DirEntry {
-                    name: "..".into(),
-                    ino: 1,
-                    kind: 4
-                },
-                DirEntry {
-                    name: "cmdline".into(),
-                    ino: 5,
-                    kind: 8
-                },
-                DirEntry {
-                    name: "exe".into(),
-                    ino: 6,
-                    kind: 10
-                },
-                DirEntry {
-                    name: "maps".into(),
-                    ino: 7,
-                    kind: 8
-                },
-                DirEntry {
-                    name: "stat".into(),
-                    ino: 8,
-                    kind: 8
-                },
-                DirEntry {
-                    name: "status".into(),
-                    ino: 9,
-                    kind: 8
-                },
-            ]),
+            "" => Node::Dir(super::with_dots([
+                DirEntry::new("cmdline", 5, DT_REG),
+                DirEntry::new("exe", 6, DT_LNK),
+                DirEntry::new("maps", 7, DT_REG),
+                DirEntry::new("stat", 8, DT_REG),
+                DirEntry::new("status", 9, DT_REG),
+            ])),
             "maps" => Node::Generated(maps(q).into_bytes()),
             "stat" => Node::Generated(stat(q).into_bytes()),
             "status" => Node::Generated(status(q).into_bytes()),

@@ -112,49 +112,50 @@ impl PageTable {
         }
     }
 
-    /// Calls `visit(va, pte)` for every valid leaf in the user half (root entries
-    /// `0..user_roots`), in address order.
-    pub fn for_each_user_leaf(&self, user_roots: &[usize], mut visit: impl FnMut(u64, u64)) {
+    /// Calls `visit(va, table)` for each level-1 table under root entries `user_roots`
+    /// (`va`: the first address it maps), in address order.
+    fn for_each_user_level1(&self, user_roots: &[usize], mut visit: impl FnMut(u64, u64)) {
         for &i in user_roots {
-            let l2 = phys::read_u64(self.root + 8 * i as u64);
-            if l2 & PTE_V == 0 || l2 & (PTE_R | PTE_W | PTE_X) != 0 {
-                continue;
+            if let Some(t1) = next_table(phys::read_u64(self.root + 8 * i as u64)) {
+                visit((i as u64) << 30, t1);
             }
-            let t1 = pte_address(l2);
+        }
+    }
+
+    /// Calls `visit(va, pte)` for every valid leaf in the user half (root entries
+    /// `user_roots`), in address order.
+    pub fn for_each_user_leaf(&self, user_roots: &[usize], mut visit: impl FnMut(u64, u64)) {
+        self.for_each_user_level1(user_roots, |base, t1| {
             for j in 0..512u64 {
-                let l1 = phys::read_u64(t1 + 8 * j);
-                if l1 & PTE_V == 0 || l1 & (PTE_R | PTE_W | PTE_X) != 0 {
+                let Some(t0) = next_table(phys::read_u64(t1 + 8 * j)) else {
                     continue;
-                }
-                let t0 = pte_address(l1);
+                };
                 for k in 0..512u64 {
                     let pte = phys::read_u64(t0 + 8 * k);
                     if pte & PTE_V != 0 {
-                        let va = ((i as u64) << 30) | (j << 21) | (k << 12);
-                        visit(va, pte);
+                        visit(base | (j << 21) | (k << 12), pte);
                     }
                 }
             }
-        }
+        });
     }
 
     /// Frees the intermediate tables of the user half and the root itself. Leaves must have
     /// been released by the caller (it knows which frames it owns).
     pub fn free_tables(self, user_roots: &[usize]) {
-        for &i in user_roots {
-            let l2 = phys::read_u64(self.root + 8 * i as u64);
-            if l2 & PTE_V == 0 || l2 & (PTE_R | PTE_W | PTE_X) != 0 {
-                continue;
-            }
-            let t1 = pte_address(l2);
+        self.for_each_user_level1(user_roots, |_, t1| {
             for j in 0..512u64 {
-                let l1 = phys::read_u64(t1 + 8 * j);
-                if l1 & PTE_V != 0 && l1 & (PTE_R | PTE_W | PTE_X) == 0 {
-                    frame::release(pte_address(l1));
+                if let Some(t0) = next_table(phys::read_u64(t1 + 8 * j)) {
+                    frame::release(t0);
                 }
             }
             frame::release(t1);
-        }
+        });
         frame::release(self.root);
     }
+}
+
+/// The next-level table an entry points to: valid, and neither R, W nor X (a leaf).
+fn next_table(pte: u64) -> Option<u64> {
+    (pte & PTE_V != 0 && pte & (PTE_R | PTE_W | PTE_X) == 0).then(|| pte_address(pte))
 }

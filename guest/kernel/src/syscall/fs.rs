@@ -16,8 +16,8 @@ use crate::drivers::stdio;
 use crate::fs::initramfs::{self, S_IFDIR, S_IFMT, S_IFREG};
 use crate::fs::pipe::{CAPACITY, PIPE_BUF};
 use crate::fs::{
-    ConsoleStream, DirEntry, FileRef, Node, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY,
-    O_NONBLOCK, O_TRUNC, O_WRONLY, OpenFile, procfs,
+    ConsoleStream, DT_DIR, DT_REG, DirEntry, FileRef, Node, O_ACCMODE, O_APPEND, O_CLOEXEC,
+    O_CREAT, O_DIRECTORY, O_NONBLOCK, O_TRUNC, O_WRONLY, OpenFile, procfs,
 };
 use crate::mm::uaccess;
 use crate::proc::{Kernel, Outcome, Process, WaitReason, exit, signal, wake_all};
@@ -47,32 +47,19 @@ fn resolve(p: &mut Process, dirfd: i64, path_va: u64) -> Result<String, Errno> {
     crate::fs::normalize(&base, &text)
 }
 
-/// Directory entries for `path` in the initramfs, with `.` and `..`.
+/// Directory entries for `path` in the initramfs, with `.` and `..` (and `/proc` in `/`).
 fn list_dir(path: &str) -> Vec<DirEntry> {
-    let mut entries = alloc::vec![
-        DirEntry {
-            name: ".".into(),
-            ino: 1,
-            kind: 4
-        },
-        DirEntry {
-            name: "..".into(),
-            ino: 1,
-            kind: 4
-        },
-    ];
-    for (name, mode, ino) in initramfs::list(path) {
-        let kind = if mode & S_IFMT == S_IFDIR { 4 } else { 8 };
-        entries.push(DirEntry { name, ino, kind });
-    }
-    if path == "/" && initramfs::lookup("/proc").is_none() {
-        entries.push(DirEntry {
-            name: "proc".into(),
-            ino: 0xF000_0001,
-            kind: 4,
-        });
-    }
-    entries
+    let files = initramfs::list(path).into_iter().map(|(name, mode, ino)| {
+        let kind = if mode & S_IFMT == S_IFDIR {
+            DT_DIR
+        } else {
+            DT_REG
+        };
+        DirEntry { name, ino, kind }
+    });
+    let proc_dir = (path == "/" && initramfs::lookup("/proc").is_none())
+        .then(|| DirEntry::new("proc", 0xF000_0001, DT_DIR));
+    crate::fs::with_dots(files.chain(proc_dir))
 }
 
 /// openat(2).
@@ -337,13 +324,15 @@ fn iovecs(p: &mut Process, va: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno
     Ok(out)
 }
 
+/// The descriptor (a0) and the iovec array (a1, a2) of readv and writev.
+fn file_and_iovecs(p: &mut Process, a: &Args) -> Result<(FileRef, Vec<(u64, u64)>), Errno> {
+    let file = p.files.get(a.int(0))?;
+    Ok((file, iovecs(p, a.u(1), a.u(2))?))
+}
+
 /// readv(2): stops at the first short read; blocks only if nothing was read.
 pub fn readv(p: &mut Process, a: &Args) -> Outcome {
-    let (file, vecs) = match p
-        .files
-        .get(a.int(0))
-        .and_then(|f| Ok((f, iovecs(p, a.u(1), a.u(2))?)))
-    {
+    let (file, vecs) = match file_and_iovecs(p, a) {
         Ok(x) => x,
         Err(e) => return ret(Err(e)),
     };
@@ -368,11 +357,7 @@ pub fn readv(p: &mut Process, a: &Args) -> Outcome {
 
 /// writev(2). Bytes written before a wait are remembered across the restart, as in write.
 pub fn writev(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
-    let (file, vecs) = match p
-        .files
-        .get(a.int(0))
-        .and_then(|f| Ok((f, iovecs(p, a.u(1), a.u(2))?)))
-    {
+    let (file, vecs) = match file_and_iovecs(p, a) {
         Ok(x) => x,
         Err(e) => return ret(Err(e)),
     };
