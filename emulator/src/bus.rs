@@ -311,34 +311,18 @@ fn le_bytes<const N: usize>(value: u64) -> [u8; N] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Capture;
     use crate::devices::hostio::{MAGIC, command, reg};
     use crate::devices::{HostInput, UartInput};
     use crate::hart::encode::*;
     use crate::machine::{Machine, RunOutcome};
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
 
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    /// A machine running `words` at the start of DRAM in M-mode, with the host I/O device
-    /// reading `stdin` and writing stdout into the returned buffer.
-    fn machine(words: &[u32], stdin: &[u8]) -> (Machine, Shared) {
+    fn machine(words: &[u32], stdin: &[u8]) -> (Machine, Capture) {
         let mut ram = Ram::new(DRAM_BASE, 1 << 20).unwrap();
         assert!(ram.load(DRAM_BASE, &assemble(words)));
         let uart = Uart::new(UartInput::None, Box::new(std::io::sink()));
         let mut bus = Bus::new(ram, BootRom::new(DRAM_BASE, 0), uart);
-        let out = Shared::default();
+        let out = Capture::default();
         let input = HostInput::Stream(Box::new(std::io::Cursor::new(stdin.to_vec())));
         bus.hostio = HostIo::new(input, Box::new(out.clone()), Box::new(std::io::sink()));
         (Machine::new(bus, DRAM_BASE), out)
@@ -385,7 +369,7 @@ mod tests {
         let (mut m, out) = machine(&p, b"");
         assert!(m.bus.ram.load(text_at, b"hello\n"));
         assert_eq!(m.run(10_000), RunOutcome::Exit(6));
-        assert_eq!(&*out.0.lock().unwrap(), b"hello\n");
+        assert_eq!(out.contents(), b"hello\n");
         assert_eq!(m.hart.x[9] as u32, MAGIC);
     }
 

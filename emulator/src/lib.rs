@@ -13,6 +13,7 @@
 pub mod bench;
 pub mod boot;
 pub mod bus;
+pub mod capture;
 pub mod crosscheck;
 pub mod devices;
 pub mod fdt;

@@ -23,9 +23,7 @@ pub mod qemu;
 pub mod system;
 
 use std::fmt;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::machine::RunOutcome;
@@ -170,31 +168,7 @@ impl fmt::Display for Status {
     }
 }
 
-/// An in-memory sink that sv39's devices write into while the machine runs, and the check
-/// reads afterwards.
-#[derive(Debug, Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Capture {
-    /// Everything written so far.
-    pub fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+pub use crate::capture::Capture;
 
 #[cfg(test)]
 mod tests {
@@ -221,15 +195,5 @@ mod tests {
         assert!(!timed_out.agrees_with(&Status::TimedOut(Duration::from_secs(60))));
         assert!(Status::Exited(3).agrees_with(&Status::Exited(3)));
         assert!(!Status::Exited(3).agrees_with(&Status::Exited(0)));
-    }
-
-    #[test]
-    fn captures_collect_writes_from_clones() {
-        let capture = Capture::default();
-        let mut writer = capture.clone();
-        writer.write_all(b"one ").unwrap();
-        write!(writer, "two").unwrap();
-        assert_eq!(capture.take(), b"one two");
-        assert!(capture.take().is_empty());
     }
 }

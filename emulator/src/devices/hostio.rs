@@ -318,30 +318,10 @@ impl Device for HostIo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use crate::capture::Capture;
 
     const BASE: u64 = 0x8000_0000;
     const RAM_SIZE: u64 = 1 << 20;
-
-    /// A writer whose bytes the test can read afterwards.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Shared {
-        fn bytes(&self) -> Vec<u8> {
-            self.0.lock().unwrap().clone()
-        }
-    }
 
     /// A reader that hands out at most `step` bytes per call, like a slow pipe.
     struct Trickle {
@@ -379,12 +359,12 @@ mod tests {
     struct Rig {
         dev: HostIo,
         ram: Ram,
-        out: Shared,
-        err: Shared,
+        out: Capture,
+        err: Capture,
     }
 
     fn rig(input: HostInput) -> Rig {
-        let (out, err) = (Shared::default(), Shared::default());
+        let (out, err) = (Capture::default(), Capture::default());
         Rig {
             dev: HostIo::new(input, Box::new(out.clone()), Box::new(err.clone())),
             ram: Ram::new(BASE, RAM_SIZE).unwrap(),
@@ -471,15 +451,15 @@ mod tests {
         assert_eq!(r.command(command::STDOUT, BASE + 0x100, 13), 13);
         assert_eq!(r.command(command::STDERR, BASE + 0x107, 5), 5);
         assert_eq!(r.command(command::LOG, BASE + 0x100, 13), 13);
-        assert_eq!(r.out.bytes(), b"hello, world\n");
-        assert_eq!(r.err.bytes(), b"world");
+        assert_eq!(r.out.contents(), b"hello, world\n");
+        assert_eq!(r.err.contents(), b"world");
         // A 64-bit COMMAND write counts too.
         r.dev
             .write(reg::COMMAND, 8, u64::from(command::STDOUT))
             .unwrap();
         r.dev.execute(&mut r.ram);
         assert_eq!(r.dev.read(reg::RESULT, 8).unwrap(), 13);
-        assert_eq!(r.out.bytes().len(), 26);
+        assert_eq!(r.out.contents().len(), 26);
     }
 
     #[test]
@@ -512,7 +492,7 @@ mod tests {
         assert_eq!(r.command(command::STDOUT, end - 4, 4), 4);
         // Nothing to transfer: no fault, wherever ADDR points.
         assert_eq!(r.command(command::STDOUT, 0, 0), 0);
-        assert!(r.err.bytes().is_empty());
+        assert!(r.err.contents().is_empty());
     }
 
     #[test]

@@ -501,8 +501,8 @@ fn check_uart_access(offset: u64, size: u8) -> Result<(), DeviceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Capture;
     use std::io::Cursor;
-    use std::sync::{Arc, Mutex};
 
     const RBR: u64 = 0;
     const IER: u64 = 1;
@@ -514,26 +514,8 @@ mod tests {
     const MSR: u64 = 6;
     const SCR: u64 = 7;
 
-    /// A sink the test can inspect.
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl Sink {
-        fn take(&self) -> Vec<u8> {
-            std::mem::take(&mut *self.0.lock().unwrap())
-        }
-    }
-
-    fn uart(input: UartInput) -> (Uart, Sink) {
-        let sink = Sink::default();
+    fn uart(input: UartInput) -> (Uart, Capture) {
+        let sink = Capture::default();
         (Uart::new(input, Box::new(sink.clone())), sink)
     }
     fn reader(bytes: &'static [u8]) -> UartInput {
@@ -709,7 +691,7 @@ mod tests {
 
     #[test]
     fn interactive_input_arrives_on_poll() {
-        let sink = Sink::default();
+        let sink = Capture::default();
         let mut u = Uart::new(UartInput::None, Box::new(sink.clone()));
         u.source = spawn_reader(Box::new(Cursor::new(b"hey".to_vec())));
         assert_eq!(u.next_poll_cycle(10), 10 + INTERACTIVE_POLL_CYCLES);
