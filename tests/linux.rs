@@ -11,6 +11,7 @@
 //! The bad-input tests run sv39 only: a dynamically linked program, an x86-64 program, a
 //! truncated ELF file and a missing file must each fail with one line on stderr.
 
+mod common;
 #[path = "common/linux.rs"]
 mod linux_common;
 

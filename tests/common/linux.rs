@@ -12,6 +12,10 @@
 
 #![allow(dead_code)]
 
+// `SV39_BLESS=1` rewrites the expected files (here from qemu-riscv64), as for the other tests.
+#[allow(unused_imports)] // not every test crate that includes this module blesses
+pub use super::common::{blessing, tests_dir};
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -45,11 +49,6 @@ pub const SIGSEGV_STATUS: i32 = 139;
 /// Flags for every program: static, as `sv39 run` requires.
 const CFLAGS: &[&str] = &["-static", "-O2", "-Wall", "-Wextra"];
 
-/// `tests/` at the top of the workspace.
-pub fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests")
-}
-
 /// `tests/linux/`: the C sources.
 pub fn source_dir() -> PathBuf {
     tests_dir().join("linux")
@@ -66,11 +65,6 @@ pub fn stage_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("linux-programs");
     std::fs::create_dir_all(&dir).expect("create the Linux program staging directory");
     dir
-}
-
-/// True when `SV39_BLESS=1`: rewrite the expected files from qemu-riscv64.
-pub fn blessing() -> bool {
-    std::env::var("SV39_BLESS").is_ok_and(|v| v == "1")
 }
 
 /// True when `SV39_LINUX_REFERENCE_ONLY=1`: build the programs and check them against
