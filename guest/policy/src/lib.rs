@@ -28,6 +28,8 @@ pub mod maps;
 pub mod mmap;
 pub mod mremap;
 pub mod path;
+pub mod replace;
 pub mod signal;
 pub mod stack;
+pub mod swapslots;
 pub mod vma;
