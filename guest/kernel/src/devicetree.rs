@@ -28,6 +28,10 @@ pub struct BootInfo<'dt> {
     pub timebase: u64,
     /// The physical address of the `sv39,hostio` device, when there is one.
     pub hostio: Option<u64>,
+    /// The PLIC's physical address.
+    pub plic: Option<u64>,
+    /// Every virtio-mmio transport: physical address and interrupt source.
+    pub virtio_mmio: Vec<(u64, u32)>,
 }
 
 /// Opens the flattened device tree at physical address `address`.
@@ -102,20 +106,35 @@ pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
         .and_then(|c| c.property("timebase-frequency"))
         .and_then(|p| cell_value(p.value))
         .unwrap_or(10_000_000);
-    let hostio = tree
-        .all_nodes()
-        .find(|n| {
-            n.compatible()
-                .is_some_and(|c| c.all().any(|s| s == "sv39,hostio"))
+    let compatible = |name: &'static str| {
+        tree.all_nodes()
+            .filter(move |n| n.compatible().is_some_and(|c| c.all().any(|s| s == name)))
+    };
+    let address = |n: &fdt::node::FdtNode<'_, '_>| {
+        n.reg()
+            .and_then(|mut r| r.next())
+            .map(|r| r.starting_address as u64)
+    };
+    let hostio = compatible("sv39,hostio").find_map(|n| address(&n));
+    let plic = compatible("riscv,plic0")
+        .chain(compatible("sifive,plic-1.0.0"))
+        .find_map(|n| address(&n));
+    let mut virtio_mmio: Vec<(u64, u32)> = compatible("virtio,mmio")
+        .filter_map(|n| {
+            let irq = n
+                .property("interrupts")
+                .and_then(|p| cell_value(p.value.get(..4)?))?;
+            Some((address(&n)?, irq as u32))
         })
-        .and_then(|n| n.reg())
-        .and_then(|mut r| r.next())
-        .map(|r| r.starting_address as u64);
+        .collect();
+    virtio_mmio.sort_unstable();
     BootInfo {
         bootargs,
         init_argv: prop("sv39,init-argv").map(string_list).unwrap_or_default(),
         init_envp: prop("sv39,init-envp").map(string_list).unwrap_or_default(),
         timebase,
         hostio,
+        plic,
+        virtio_mmio,
     }
 }

@@ -83,6 +83,7 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
     if let Some(pa) = info.hostio {
         drivers::hostio::probe(pa);
     }
+    setup_swap(&info);
     match initrd {
         Some((start, end)) => {
             // SAFETY: the boot chain placed the initramfs there and the frame allocator
@@ -112,6 +113,43 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
     proc::start_init(&argv, &envp)
 }
 
+/// Finds the swap disk among the virtio-mmio transports, and sets up its interrupt and the
+/// replacement policy (`vm.policy=`, `vm.frames=`). Without a disk, memory is all there is.
+fn setup_swap(info: &devicetree::BootInfo<'_>) {
+    mm::swap::configure(info.bootargs.unwrap_or(""));
+    if let Some(plic) = info.plic {
+        drivers::plic::init(plic);
+    }
+    for &(pa, irq) in &info.virtio_mmio {
+        match drivers::virtio_blk::probe(pa, irq) {
+            Ok(capacity) => {
+                let slots = mm::swap::init(capacity);
+                drivers::plic::enable(irq);
+                arch::cpu::enable_external_interrupts();
+                let (_, legacy, _) = drivers::virtio_blk::describe().unwrap_or((irq, true, 0));
+                klog!(
+                    "swap: virtio-blk at {pa:#x} (irq {irq}, {}), {} MiB, {slots} slots",
+                    if legacy { "legacy" } else { "modern" },
+                    (capacity * drivers::virtio_blk::SECTOR) >> 20,
+                );
+                break;
+            }
+            Err(drivers::virtio_blk::ProbeError::NotBlock) => {}
+            Err(drivers::virtio_blk::ProbeError::Refused(why)) => {
+                klog!("virtio-blk at {pa:#x}: {why}; no swap");
+            }
+        }
+    }
+    let (policy, budget) = mm::frame::policy();
+    match budget {
+        Some(n) => klog!(
+            "vm: policy {}, at most {n} evictable user frames",
+            policy.name()
+        ),
+        None => klog!("vm: policy {}", policy.name()),
+    }
+}
+
 /// The shutdown reason for the command line's `exit=N`.
 fn exit_reason(bootargs: &str) -> u32 {
     match cmdline::exit_request(bootargs) {
@@ -130,8 +168,17 @@ fn exit_reason(bootargs: &str) -> u32 {
     }
 }
 
-/// Powers off with host exit status `code` (sv39's firmware maps the vendor reason).
+/// Powers off with host exit status `code` (sv39's firmware maps the vendor reason), after
+/// handing the host the kernel's counters (`/proc/vmstat`) for `sv39 run --stats`.
 pub fn power_off_with_status(code: u8) -> ! {
+    if drivers::hostio::present() {
+        let stats = vmstat::render();
+        drivers::hostio::transfer(
+            drivers::hostio::Command::Stats,
+            stats.as_ptr() as u64,
+            stats.len() as u64,
+        );
+    }
     match code {
         0 => power_off(sbi::RESET_REASON_NONE),
         _ => power_off(sbi::RESET_REASON_VENDOR_EXIT + u32::from(code)),

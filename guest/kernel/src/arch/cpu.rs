@@ -80,6 +80,13 @@ pub fn sip() -> u64 {
     v
 }
 
+/// Lets supervisor external interrupts (the PLIC) in: taken in U-mode, and waking `wfi`.
+pub fn enable_external_interrupts() {
+    // SAFETY: sie.SEIE only allows an interrupt the trap handler serves; the kernel itself
+    // runs with sstatus.SIE clear.
+    unsafe { asm!("csrs sie, {0}", in(reg) 1u64 << 9, options(nostack)) };
+}
+
 /// The `sstatus.FS` field (bits 14:13).
 const SSTATUS_FS: u64 = 3 << 13;
 /// FS = Initial.

@@ -2,7 +2,7 @@
 //! stderr, and the kernel log, as separate streams to the host.
 //!
 //! Registers (little-endian): MAGIC (0x00, "SV39"), VERSION (0x04), ADDR (0x08, a physical
-//! buffer address), LEN (0x10), COMMAND (0x18: 1 stdout, 2 stderr, 3 log, 4 read stdin),
+//! buffer address), LEN (0x10), COMMAND (0x18: 1 stdout, 2 stderr, 3 log, 4 read stdin, 5 kernel statistics),
 //! RESULT (0x20: bytes moved, 0 = end of input, or a negative errno). A command runs
 //! synchronously when COMMAND is written. QEMU has no such device; there the kernel uses the
 //! SBI console for everything.
@@ -29,6 +29,8 @@ pub enum Command {
     Log = 3,
     /// The host's standard input (read).
     Stdin = 4,
+    /// The kernel's counters at power-off (`name value` lines), for `sv39 run --stats`.
+    Stats = 5,
 }
 
 /// The device's virtual address in the device window, 0 when absent.

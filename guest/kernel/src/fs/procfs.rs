@@ -160,15 +160,16 @@ fn cmdline(q: &mut Process) -> Vec<u8> {
     }
 }
 
-/// `/proc/meminfo`: totals from the frame allocator.
+/// `/proc/meminfo`: totals from the frame allocator and the swap slots.
 fn meminfo() -> String {
     let (free, total) = crate::mm::frame::usage();
+    let (swap_total, swap_used) = crate::mm::swap::usage();
     alloc::format!(
         "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nSwapTotal:      {:8} kB\nSwapFree:       {:8} kB\n",
         total * 4,
         free * 4,
         free * 4,
-        0,
-        0
+        u64::from(swap_total) * 4,
+        u64::from(swap_total - swap_used) * 4
     )
 }

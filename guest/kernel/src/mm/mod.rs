@@ -16,6 +16,7 @@ pub mod heap;
 pub mod pagetable;
 pub mod phys;
 pub mod space;
+pub mod swap;
 pub mod uaccess;
 
 use crate::arch::cpu;
@@ -52,8 +53,9 @@ pub fn init(ram_start: u64, ram_end: u64, reserved: &[(u64, u64)]) {
     phys::init(ram_start, ram_end);
     // Only the symbol's address is taken.
     let kernel_end = &raw const __kernel_end as u64;
-    // The frame allocator's tables (6 bytes a frame) live on the heap too.
-    let tables = (ram_end - ram_start) / PAGE_SIZE * 8;
+    // The frame allocator's tables (counts, flags, reverse map, the replacement policy's
+    // lists) live on the heap too.
+    let tables = (ram_end - ram_start) / PAGE_SIZE * frame::HEAP_BYTES_PER_FRAME;
     let heap_size = (HEAP_SIZE + tables).min((ram_end - kernel_end) / 4) & !(PAGE_SIZE - 1);
     // SAFETY: [kernel_end, kernel_end + heap_size) is RAM that nothing else uses: frames are
     // handed out only above it, and the firmware reserved only memory below the kernel.

@@ -100,6 +100,15 @@ impl PageTable {
         Some(old)
     }
 
+    /// Rewrites an existing leaf entry for `va` without creating tables; returns the
+    /// previous entry, or `None` when no table holds `va`.
+    pub fn update(&self, va: u64, pte: u64) -> Option<u64> {
+        let slot = self.leaf_slot(va, false)?;
+        let old = phys::read_u64(slot);
+        phys::write_u64(slot, pte);
+        Some(old)
+    }
+
     /// Clears the leaf entry for `va`; returns what it was (0 if nothing was mapped).
     pub fn clear(&self, va: u64) -> u64 {
         match self.leaf_slot(va, false) {
@@ -122,8 +131,8 @@ impl PageTable {
         }
     }
 
-    /// Calls `visit(va, pte)` for every valid leaf in the user half (root entries
-    /// `user_roots`), in address order.
+    /// Calls `visit(va, pte)` for every non-zero leaf entry in the user half (root entries
+    /// `user_roots`), in address order: valid leaves and swap entries.
     pub fn for_each_user_leaf(&self, user_roots: &[usize], mut visit: impl FnMut(u64, u64)) {
         self.for_each_user_level1(user_roots, |base, t1| {
             for j in 0..512u64 {
@@ -132,7 +141,7 @@ impl PageTable {
                 };
                 for k in 0..512u64 {
                     let pte = phys::read_u64(t0 + 8 * k);
-                    if pte & PTE_V != 0 {
+                    if pte != 0 {
                         visit(base | (j << 21) | (k << 12), pte);
                     }
                 }

@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use sv39_policy::errno::Errno;
 use sv39_policy::fault::Access;
 
+use super::frame;
 use super::phys::{self, PAGE_SIZE};
 use super::space::AddressSpace;
 
@@ -17,6 +18,10 @@ use super::space::AddressSpace;
 pub const MAX_STRING: usize = 4096;
 
 /// Calls `chunk(pa, offset_in_buffer, len)` for each page-bounded piece of `[va, va + len)`.
+///
+/// Every page is made present (and held) before the first call, so a system call whose
+/// chunks have effects (console output, a pipe) either does all of them or none: a page that
+/// must come back from swap first makes it wait ([`EWAIT_DISK`](super::space::EWAIT_DISK)) and restart from scratch.
 pub fn for_each_chunk(
     space: &mut AddressSpace,
     va: u64,
@@ -25,15 +30,34 @@ pub fn for_each_chunk(
     mut chunk: impl FnMut(u64, usize, usize),
 ) -> Result<(), Errno> {
     let end = va.checked_add(len).ok_or(Errno::EFAULT)?;
+    let mut pieces: Vec<(u64, usize, usize)> = Vec::new();
     let mut at = va;
+    let mut result = Ok(());
     while at < end {
         let page_end = (at & !(PAGE_SIZE - 1)) + PAGE_SIZE;
         let n = page_end.min(end) - at;
-        let pa = space.user_physical(at, access)?;
-        chunk(pa, (at - va) as usize, n as usize);
+        match space.user_physical(at, access) {
+            Ok(pa) => {
+                // Held, so that making later pages present cannot evict this one.
+                frame::retain(pa & !(PAGE_SIZE - 1));
+                pieces.push((pa, (at - va) as usize, n as usize));
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
         at += n;
     }
-    Ok(())
+    if result.is_ok() {
+        for &(pa, off, n) in &pieces {
+            chunk(pa, off, n);
+        }
+    }
+    for &(pa, _, _) in &pieces {
+        frame::release(pa & !(PAGE_SIZE - 1));
+    }
+    result
 }
 
 /// Copies `buf.len()` bytes from user `va` into `buf`.

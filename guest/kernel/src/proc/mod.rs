@@ -39,6 +39,8 @@ pub enum WaitReason {
     Stdin = 4,
     /// vfork: the child to exec or exit and hand the address space back.
     Vfork = 5,
+    /// The disk: a page coming back from swap, or frames being written out.
+    Disk = 6,
 }
 
 /// Wake-ups raised where the process table is out of reach (a pipe end dropped); the
@@ -108,8 +110,10 @@ pub struct Process {
     pub futex_woken: bool,
     /// Minor faults (no disk read).
     pub min_flt: u64,
-    /// Major faults (a disk read).
+    /// Major faults (ones that waited for the disk).
     pub maj_flt: u64,
+    /// The fault being handled has already waited for the disk (it counts as major).
+    pub fault_waited: bool,
     /// Where the argument strings lie on the initial stack (/proc/<pid>/cmdline).
     pub arg_range: (u64, u64),
     /// A vfork child: the parent whose address space it borrows, until exec or exit.
@@ -142,6 +146,7 @@ impl Process {
             futex_woken: false,
             min_flt: 0,
             maj_flt: 0,
+            fault_waited: false,
             arg_range: (0, 0),
             vfork_parent: None,
             partial_write: 0,
@@ -241,6 +246,7 @@ pub fn start_init(argv: &[&[u8]], envp: &[&[u8]]) -> ! {
 mod cause {
     pub const INTERRUPT: u64 = 1 << 63;
     pub const SUPERVISOR_TIMER: u64 = INTERRUPT | 5;
+    pub const SUPERVISOR_EXTERNAL: u64 = INTERRUPT | 9;
     pub const INSTRUCTION_MISALIGNED: u64 = 0;
     pub const INSTRUCTION_ACCESS: u64 = 1;
     pub const ILLEGAL_INSTRUCTION: u64 = 2;
@@ -316,6 +322,12 @@ impl Kernel {
             cause::SUPERVISOR_TIMER => {
                 self.timer_deadline = u64::MAX;
                 preempt = true;
+                crate::mm::swap::age();
+            }
+            cause::SUPERVISOR_EXTERNAL => {
+                if crate::drivers::external_interrupts() {
+                    wake_all(WaitReason::Disk);
+                }
             }
             cause::USER_ECALL => {
                 p.frame.sepc += 4;
@@ -337,8 +349,18 @@ impl Kernel {
                 };
                 match p.space().handle_fault(stval, access) {
                     Ok(outcome) => {
-                        p.min_flt += 1;
-                        crate::vmstat::count_fault(outcome);
+                        let major = core::mem::take(&mut p.fault_waited);
+                        if major {
+                            p.maj_flt += 1;
+                        } else {
+                            p.min_flt += 1;
+                        }
+                        crate::vmstat::count_fault(outcome, major);
+                    }
+                    Err(FaultError::Wait(_)) => {
+                        // The faulting instruction runs again once the disk has answered.
+                        p.fault_waited = true;
+                        p.state = State::Blocked(WaitReason::Disk);
                     }
                     Err(FaultError::Segv(_)) => {
                         signal::report_fault(&p, "segfault", stval, scause);
@@ -472,14 +494,25 @@ impl Kernel {
                 _ => {}
             }
         }
-        if deadline == u64::MAX {
+        let disk = self
+            .procs
+            .values()
+            .any(|p| p.state == State::Blocked(WaitReason::Disk));
+        if deadline == u64::MAX && !disk {
             crate::klog!("every process is waiting for another: deadlock");
         }
         sbi::set_timer(deadline);
         self.timer_deadline = deadline;
-        while cpu::sip() & (1 << 5) == 0 {
+        const STIP: u64 = 1 << 5;
+        const SEIP: u64 = 1 << 9;
+        while cpu::sip() & (STIP | SEIP) == 0 {
             crate::arch::wait_for_interrupt();
         }
+        if cpu::sip() & SEIP != 0 && crate::drivers::external_interrupts() {
+            wake_all(WaitReason::Disk);
+        }
+        // A fresh time slice is armed for whoever runs next (a sleeper whose deadline has
+        // not come is checked again at every scheduling decision).
         self.timer_deadline = u64::MAX;
     }
 

@@ -16,11 +16,18 @@ use crate::proc::Process;
 /// Linux's default `vm.max_map_count`.
 const MAX_MAP_COUNT: usize = 65_530;
 
+/// The pages a single heap or mapping may reach under the overcommit heuristic: all of RAM
+/// plus all of swap (Linux's heuristic mode refuses only what could never fit).
+fn commit_limit() -> usize {
+    let (_, total) = crate::mm::frame::usage();
+    total + crate::mm::swap::usage().0 as usize
+}
+
 /// brk(2): returns the new break, or the old one when the request cannot be met.
 pub fn brk(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let space = p.space();
     // The same overcommit heuristic as mmap: a heap larger than RAM is refused.
-    let (_, total_frames) = crate::mm::frame::usage();
+    let total_frames = commit_limit();
     if a.u(0).saturating_sub(space.brk.start).div_ceil(4096) > total_frames as u64 {
         return Ok(space.brk.current as i64);
     }
@@ -77,7 +84,7 @@ pub fn mmap(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let accountable = args.prot & 2 != 0
         && (args.flags & MAP_ANONYMOUS != 0 || args.flags & 0x3 == 0x2)
         && args.flags & MAP_NORESERVE == 0;
-    let (_, total_frames) = crate::mm::frame::usage();
+    let total_frames = commit_limit();
     if accountable && args.len.div_ceil(4096) > total_frames as u64 {
         return Err(Errno::ENOMEM);
     }
@@ -160,6 +167,55 @@ pub fn madvise(p: &mut Process, a: &Args) -> Result<i64, Errno> {
         for r in ranges {
             space.drop_range(r.start, r.end);
         }
+    }
+    Ok(0)
+}
+
+/// mlock(2) and munlock(2) (`lock`): pages of `[addr, addr + len)` stay in memory (they are
+/// faulted in first). Locks belong to frames, not areas: a page copied on write after fork
+/// is not locked in the child, as Linux does not pass locks on either.
+pub fn mlock(p: &mut Process, a: &Args, lock: bool) -> Result<i64, Errno> {
+    let start = a.u(0) & !0xFFF;
+    let end = a
+        .u(0)
+        .checked_add(a.u(1))
+        .and_then(page_ceil)
+        .ok_or(Errno::EINVAL)?;
+    p.space().lock_range(start, end, lock)?;
+    Ok(0)
+}
+
+/// mlockall(2): MCL_CURRENT locks every page mapped now (faulting them in), MCL_FUTURE every
+/// page mapped later.
+pub fn mlockall(p: &mut Process, a: &Args) -> Result<i64, Errno> {
+    const MCL_CURRENT: u64 = 1;
+    const MCL_FUTURE: u64 = 2;
+    const MCL_ONFAULT: u64 = 4;
+    let flags = a.u(0);
+    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let space = p.space();
+    if flags & MCL_CURRENT != 0 {
+        let areas: alloc::vec::Vec<(u64, u64)> =
+            space.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for (start, end) in areas {
+            space.lock_range(start, end, true)?;
+        }
+    }
+    if flags & MCL_FUTURE != 0 {
+        space.lock_future = true;
+    }
+    Ok(0)
+}
+
+/// munlockall(2).
+pub fn munlockall(p: &mut Process) -> Result<i64, Errno> {
+    let space = p.space();
+    space.lock_future = false;
+    let areas: alloc::vec::Vec<(u64, u64)> = space.vmas.iter().map(|v| (v.start, v.end)).collect();
+    for (start, end) in areas {
+        space.lock_range(start, end, false)?;
     }
     Ok(0)
 }

@@ -13,7 +13,8 @@ pub mod time;
 
 use sv39_policy::errno::Errno;
 
-use crate::proc::{Kernel, Outcome, Process};
+use crate::mm::space::EWAIT_DISK;
+use crate::proc::{Kernel, Outcome, Process, WaitReason};
 use crate::sync::KernelCell;
 
 /// The six argument registers.
@@ -49,6 +50,17 @@ static REPORTED: KernelCell<[u64; 8]> = KernelCell::new([0; 8]);
 
 /// Runs the system call in `p`'s registers.
 pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
+    match call(k, p) {
+        // A user page the call needs is on its way back from swap: wait, then start over.
+        Outcome::Return(value) if value == -i64::from(EWAIT_DISK.0) => {
+            Outcome::Block(WaitReason::Disk)
+        }
+        outcome => outcome,
+    }
+}
+
+/// Runs system call `a7`.
+fn call(k: &mut Kernel, p: &mut Process) -> Outcome {
     let r = &p.frame.regs;
     let number = r[17];
     let a = Args([r[10], r[11], r[12], r[13], r[14], r[15]]);
@@ -124,7 +136,11 @@ pub fn dispatch(k: &mut Kernel, p: &mut Process) -> Outcome {
         221 => proc::execve(k, p, &a),
         222 => ret(mm::mmap(p, &a)),
         226 => ret(mm::mprotect(p, &a)),
-        227..=231 => ret(Ok(0)), // msync, mlock, munlock, mlockall, munlockall
+        227 => ret(Ok(0)), // msync: there is no file to write back to
+        228 => ret(mm::mlock(p, &a, true)),
+        229 => ret(mm::mlock(p, &a, false)),
+        230 => ret(mm::mlockall(p, &a)),
+        231 => ret(mm::munlockall(p)),
         233 => ret(mm::madvise(p, &a)),
         258 => ret(Err(Errno::ENOSYS)), // riscv_hwprobe: callers fall back to AT_HWCAP
         259 => {

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use sv39_policy::errno::Errno;
 
 use super::{Args, ret};
+use crate::mm::space::{EWAIT_DISK, FaultError};
 use crate::mm::uaccess;
 use crate::proc::exit::{self, WaitResult};
 use crate::proc::{Kernel, Outcome, Process, WaitReason, exec};
@@ -59,7 +60,11 @@ fn clone_inner(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<(u32, bool),
     let space = if vfork {
         p.space.take().ok_or(Errno::EINVAL)?
     } else {
-        p.space().fork().ok_or(Errno::ENOMEM)?
+        match p.space().fork() {
+            Ok(space) => space,
+            Err(FaultError::Wait(_)) => return Err(EWAIT_DISK),
+            Err(_) => return Err(Errno::ENOMEM),
+        }
     };
     let pid = k.alloc_pid();
     let mut child = Box::new(Process::new(pid, p.pid));
@@ -232,6 +237,9 @@ pub fn sysinfo(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> 
     b[0..8].copy_from_slice(&(k.now_ns() / 1_000_000_000).to_le_bytes());
     b[32..40].copy_from_slice(&((total as u64) * 4096).to_le_bytes());
     b[40..48].copy_from_slice(&((free as u64) * 4096).to_le_bytes());
+    let (swap_total, swap_used) = crate::mm::swap::usage();
+    b[64..72].copy_from_slice(&(u64::from(swap_total) * 4096).to_le_bytes());
+    b[72..80].copy_from_slice(&(u64::from(swap_total - swap_used) * 4096).to_le_bytes());
     b[80..82].copy_from_slice(&(k.procs.len() as u16 + 1).to_le_bytes());
     b[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
     uaccess::copy_out(p.space(), a.u(0), &b)?;
