@@ -60,6 +60,23 @@ pub fn for_each_chunk(
     result
 }
 
+/// Makes the pages of `[va, va + len)` present for `access` before a system call does
+/// something it cannot undo (reap a child, create a pipe, consume input), so that the copy
+/// that follows cannot make it wait for the disk and run again from the start. Nothing is
+/// evicted between the two: eviction happens only when a frame is allocated.
+pub fn prefault(space: &mut AddressSpace, va: u64, len: u64, access: Access) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    let end = va.checked_add(len).ok_or(Errno::EFAULT)?;
+    let mut page = va & !(PAGE_SIZE - 1);
+    while page < end {
+        space.user_physical(page.max(va), access)?;
+        page += PAGE_SIZE;
+    }
+    Ok(())
+}
+
 /// Copies `buf.len()` bytes from user `va` into `buf`.
 pub fn copy_in(space: &mut AddressSpace, va: u64, buf: &mut [u8]) -> Result<(), Errno> {
     for_each_chunk(space, va, buf.len() as u64, Access::Read, |pa, off, n| {

@@ -141,6 +141,10 @@ fn read_into(p: &mut Process, file: &FileRef, buf: u64, count: u64) -> Result<i6
     match &mut f.node {
         Node::Console(ConsoleStream::Stdin) => {
             let space = p.space();
+            // Input read is gone from the host: the buffer must be there first (at most 64 KiB
+            // a call, as a terminal or pipe read may return less than asked anyway).
+            let count = count.min(1 << 16);
+            uaccess::prefault(space, buf, count, Access::Write).map_err(err)?;
             let mut done = 0u64;
             while done < count {
                 let at = buf + done;
@@ -736,6 +740,7 @@ pub fn pipe2(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     if flags & !(O_CLOEXEC | O_NONBLOCK | 0o40000) != 0 {
         return Err(Errno::EINVAL);
     }
+    uaccess::prefault(p.space(), a.u(0), 8, Access::Write)?;
     let (r, w) = crate::fs::pipe::PipeEnd::pair();
     let cloexec = flags & O_CLOEXEC != 0;
     let status = flags & O_NONBLOCK;

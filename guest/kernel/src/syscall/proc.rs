@@ -4,6 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use sv39_policy::errno::Errno;
+use sv39_policy::fault::Access;
 
 use super::{Args, ret};
 use crate::mm::space::{EWAIT_DISK, FaultError};
@@ -143,6 +144,14 @@ pub fn execve(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
 pub fn wait4(k: &mut Kernel, p: &mut Process, a: &Args) -> Outcome {
     const WNOHANG: u64 = 1;
     let (which, status_va, options, rusage_va) = (a.int(0), a.u(1), a.u(2), a.u(3));
+    // Reaping cannot be undone: the status and rusage pages must be there first.
+    for (va, len) in [(status_va, 4), (rusage_va, 144)] {
+        if va != 0
+            && let Err(e) = uaccess::prefault(p.space(), va, len, Access::Write)
+        {
+            return ret(Err(e));
+        }
+    }
     match exit::reap(k, p.pid, which) {
         WaitResult::Reaped(pid, status) => {
             if status_va != 0
@@ -250,6 +259,8 @@ pub fn sysinfo(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> 
 /// per call (Linux may also return fewer bytes than asked).
 pub fn getrandom(k: &mut Kernel, p: &mut Process, a: &Args) -> Result<i64, Errno> {
     let len = a.u(1).min(1 << 16) as usize;
+    // The generator moves on once bytes are drawn: the buffer must be there first.
+    uaccess::prefault(p.space(), a.u(0), len as u64, Access::Write)?;
     let mut bytes = Vec::with_capacity(len);
     while bytes.len() < len {
         bytes.extend_from_slice(&k.random_u64().to_le_bytes());
