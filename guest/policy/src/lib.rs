@@ -14,6 +14,8 @@
 //! - [`mmap`]: the mmap(2) checks and placement.
 //! - [`mremap`]: the mremap(2) system call.
 //! - [`signal`]: signal numbers and wait statuses.
+//! - [`replace`]: page replacement (FIFO, Clock, LRU by aging) and a fault simulator.
+//! - [`swapslots`]: the swap area's slots with their reference counts.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -26,14 +26,23 @@
 //! The resident set is an intrusive circular doubly-linked list in two `u32` arrays indexed
 //! by page, so inserting and removing a page cost O(1) and a resident set of 16M pages costs
 //! 8 bytes a page (12 for LRU, which also keeps the counters). Finding a victim costs a walk
-//! past the pages that cannot be evicted (FIFO), a sweep of the hand (Clock), or a scan of
-//! every resident page (LRU).
+//! past the pages that cannot be evicted (FIFO), a sweep of the hand (Clock), or an aging
+//! step and a comparison over the [`LRU_WINDOW`] oldest evictable pages (LRU: the textbook
+//! algorithm ages every page at every clock tick and scans them all, which a kernel with
+//! thousands of resident pages cannot afford at every eviction; below the window's size the
+//! two agree).
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 /// The list link of a page that is not resident; also the empty list's head.
 const NIL: u32 = u32::MAX;
+
+/// How many of the oldest evictable pages LRU ages and compares per victim: the cost of a
+/// choice stays bounded however much memory is resident (a kernel with thousands of pages
+/// would otherwise sample every A bit at every eviction). With no more resident pages than
+/// this, the choice is the textbook aging algorithm's.
+pub const LRU_WINDOW: usize = 64;
 
 /// A newly resident page's aging counter: referenced in the latest step.
 const JUST_REFERENCED: u32 = 1 << 31;
@@ -243,9 +252,9 @@ impl Replacer {
     /// removes it and returns it; `None` when no resident page is evictable.
     ///
     /// `referenced(page)` reads and clears the page's reference bit (the PTE `A` bit). FIFO
-    /// never calls it; Clock calls it for the evictable pages the hand passes; LRU calls it
-    /// for every resident page (one [`Replacer::age`] step), then scans all resident pages
-    /// for the smallest counter.
+    /// never calls it; Clock calls it for the evictable pages the hand passes; LRU ages the
+    /// [`LRU_WINDOW`] oldest evictable pages (an aging step for each: shift, and the bit on
+    /// top) and takes the one with the smallest counter.
     pub fn victim(
         &mut self,
         referenced: impl FnMut(usize) -> bool,
@@ -254,10 +263,7 @@ impl Replacer {
         let victim = match self.policy {
             Policy::Fifo => self.oldest_evictable(evictable),
             Policy::Clock => self.sweep(referenced, evictable),
-            Policy::Lru => {
-                self.age(referenced);
-                self.least_recently_used(evictable)
-            }
+            Policy::Lru => self.least_recently_used(referenced, evictable),
         }?;
         self.remove(victim);
         Some(victim)
@@ -304,14 +310,31 @@ impl Replacer {
     }
 
     /// LRU: the evictable page with the smallest counter, the oldest inserted on a tie.
-    fn least_recently_used(&self, mut evictable: impl FnMut(usize) -> bool) -> Option<usize> {
+    fn least_recently_used(
+        &mut self,
+        mut referenced: impl FnMut(usize) -> bool,
+        mut evictable: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
         let mut best: Option<(usize, u32)> = None;
+        let mut seen = 0;
+        let mut page = self.head;
         // List order is insertion order, so keeping the first of equal counters keeps the
-        // oldest. `evictable` is asked only of pages that would win, which is most often few.
-        for page in self.iter() {
-            let counter = self.counters[page];
-            if best.is_none_or(|(_, least)| counter < least) && evictable(page) {
-                best = Some((page, counter));
+        // oldest.
+        for _ in 0..self.len {
+            let index = page as usize;
+            page = self.next[index];
+            if !evictable(index) {
+                continue;
+            }
+            let bit = u32::from(referenced(index)) << 31;
+            self.counters[index] = (self.counters[index] >> 1) | bit;
+            let counter = self.counters[index];
+            if best.is_none_or(|(_, least)| counter < least) {
+                best = Some((index, counter));
+            }
+            seen += 1;
+            if seen == LRU_WINDOW {
+                break;
             }
         }
         best.map(|(page, _)| page)
@@ -615,7 +638,8 @@ mod tests {
                 Policy::Fifo => assert_eq!(asked, [] as [usize; 0]),
                 // The skipped pages' bits are left alone.
                 Policy::Clock => assert_eq!(asked, [2]),
-                Policy::Lru => assert_eq!(asked, [0, 1, 2, 3]),
+                // Only evictable pages are aged at victim time.
+                Policy::Lru => assert_eq!(asked, [2, 3]),
             }
         }
     }

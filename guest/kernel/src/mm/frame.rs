@@ -368,21 +368,6 @@ pub fn keep_resident(pa: u64) {
     make_resident(pa);
 }
 
-/// One aging step of the LRU approximation over every resident frame (a timer tick).
-pub fn age(mut referenced: impl FnMut(&[Mapping]) -> bool) {
-    with(|f| {
-        if f.resident.policy() != Policy::Lru {
-            return;
-        }
-        let Frames {
-            resident,
-            rmap,
-            rmap_more,
-            ..
-        } = f;
-        resident.age(|i| referenced(&mappings_of(rmap, rmap_more, i)));
-    });
-}
 
 /// The mappings of frame `i` from the inline slot and the overflow map.
 fn mappings_of(rmap: &[Packed], more: &BTreeMap<u32, Vec<Packed>>, i: usize) -> Vec<Mapping> {

@@ -427,11 +427,6 @@ pub fn complete() -> bool {
     any
 }
 
-/// One aging step of the LRU approximation (timer tick).
-pub fn age() {
-    frame::age(test_and_clear_accessed);
-}
-
 /// Sets the replacement policy and the `vm.frames` budget from the command line's words.
 pub fn configure(bootargs: &str) {
     let mut policy = Policy::Clock;

@@ -322,7 +322,6 @@ impl Kernel {
             cause::SUPERVISOR_TIMER => {
                 self.timer_deadline = u64::MAX;
                 preempt = true;
-                crate::mm::swap::age();
             }
             cause::SUPERVISOR_EXTERNAL => {
                 if crate::drivers::external_interrupts() {
