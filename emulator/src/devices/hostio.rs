@@ -17,11 +17,19 @@
 //!                         2 = the same to the host's stderr
 //!                         3 = the same to the log (line-buffered, `log::info!`, target `guest`)
 //!                         4 = read the host's stdin into the buffer, up to LEN bytes
+//!                         5 = the guest kernel's statistics (see below); replaces the
+//!                             previous report
 //! 0x020  RESULT   RO u64  bytes transferred (for 4, 0 means end of file), or a negative
 //!                         errno in two's complement: -14 EFAULT when [ADDR, ADDR+LEN) is not
-//!                         all RAM, -22 EINVAL for an unknown command, -5 EIO when the host's
-//!                         I/O failed
+//!                         all RAM, -22 EINVAL for an unknown command (or a command 5 report
+//!                         longer than 64 KiB), -5 EIO when the host's I/O failed
 //! ```
+//!
+//! Command 5 takes text: lines `name value\n`, a counter name without spaces and a decimal
+//! u64, the kernel's `/proc/vmstat`-style counters, written just before it powers off. The
+//! device keeps the last report (LEN at most 64 KiB; RESULT = LEN), in order, and `sv39 run
+//! --stats` prints it after the machine's own counters (`--stats-json`: an object `"guest"`).
+//! Lines that are not `name value` are skipped (a debug log says so).
 //!
 //! 64-bit registers take aligned 64-bit accesses and 32-bit accesses to either half; MAGIC
 //! and VERSION read as one 64-bit word too. Any other size or offset reads 0 and ignores
@@ -83,6 +91,8 @@ pub mod command {
     pub const LOG: u32 = 3;
     /// Read the host's stdin into the buffer.
     pub const STDIN: u32 = 4;
+    /// Store the buffer as the guest kernel's statistics report.
+    pub const STATS: u32 = 5;
 }
 
 /// Errno values RESULT carries, negated.
@@ -98,6 +108,59 @@ pub mod errno {
 /// Host reads and RAM copies go in pieces of this size, so a huge LEN never allocates
 /// more than this on the host.
 const CHUNK: usize = 64 << 10;
+/// The longest statistics report command 5 takes.
+pub const MAX_STATS_REPORT: u64 = 64 << 10;
+
+/// The guest kernel's counters from its last command-5 report, in the order it gave them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuestStats {
+    /// `(name, value)` pairs.
+    pub counters: Vec<(String, u64)>,
+}
+
+impl GuestStats {
+    /// Parses `name value` lines; others are skipped.
+    pub fn parse(text: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(text);
+        let mut counters = Vec::new();
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            match (
+                words.next(),
+                words.next().map(str::parse::<u64>),
+                words.next(),
+            ) {
+                (Some(name), Some(Ok(value)), None) => counters.push((name.to_owned(), value)),
+                (None, ..) => {}
+                _ => log::debug!("hostio: statistics line {line:?} skipped"),
+            }
+        }
+        Self { counters }
+    }
+}
+
+impl std::fmt::Display for GuestStats {
+    /// A `guest kernel:` heading, then one indented `name value` line per counter.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "guest kernel:")?;
+        for (name, value) in &self.counters {
+            write!(f, "\n  {name} {value}")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuestStats {
+    /// An object `{"name": value, ...}` in report order.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.counters.len()))?;
+        for (name, value) in &self.counters {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
 
 /// Where command 4 reads from.
 pub enum HostInput {
@@ -120,6 +183,7 @@ pub struct HostIo {
     stdout: Box<dyn Write + Send>,
     stderr: Box<dyn Write + Send>,
     log: GuestLog,
+    guest_stats: Option<GuestStats>,
 }
 
 impl Default for HostIo {
@@ -150,6 +214,7 @@ impl HostIo {
             stdout,
             stderr,
             log: GuestLog::new(),
+            guest_stats: None,
         }
     }
 
@@ -157,6 +222,11 @@ impl HostIo {
     #[inline]
     pub fn command_pending(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// The guest kernel's last statistics report (command 5), if one arrived.
+    pub fn guest_stats(&self) -> Option<&GuestStats> {
+        self.guest_stats.as_ref()
     }
 
     /// Runs the pending command, if any, against guest RAM and sets RESULT. Returns the
@@ -175,11 +245,15 @@ impl HostIo {
     fn run(&mut self, command: u32, ram: &mut Ram) -> (Result<u64, u64>, Option<(usize, usize)>) {
         if !matches!(
             command,
-            command::STDOUT | command::STDERR | command::LOG | command::STDIN
-        ) {
+            command::STDOUT | command::STDERR | command::LOG | command::STDIN | command::STATS
+        ) || (command == command::STATS && self.len > MAX_STATS_REPORT)
+        {
             return (Err(errno::EINVAL), None);
         }
         if self.len == 0 {
+            if command == command::STATS {
+                self.guest_stats = Some(GuestStats::default());
+            }
             return (Ok(0), None);
         }
         let Some(off) = ram.offset(self.addr, self.len) else {
@@ -187,6 +261,10 @@ impl HostIo {
         };
         // `offset` succeeded, so LEN is at most the RAM size, which is a host mapping.
         let len = self.len as usize;
+        if command == command::STATS {
+            self.guest_stats = Some(GuestStats::parse(&ram.slice_from(off)[..len]));
+            return (Ok(len as u64), None);
+        }
         if command == command::STDIN {
             let n = self.read_input(ram, self.addr, len);
             let written = match n {
@@ -498,7 +576,7 @@ mod tests {
     #[test]
     fn unknown_commands_are_einval() {
         let mut r = rig(HostInput::Empty);
-        for cmd in [0, 5, 0xffff_ffff] {
+        for cmd in [0, 6, 0xffff_ffff] {
             assert_eq!(r.command(cmd, BASE, 4), -(errno::EINVAL as i64));
             // Even with a bad buffer: the command is judged first.
             assert_eq!(r.command(cmd, 0, 4), -22);
@@ -587,5 +665,49 @@ mod tests {
         // Nothing pending: nothing done.
         assert_eq!(r.dev.execute(&mut r.ram), None);
         assert_eq!(r.dev.read(reg::RESULT, 8).unwrap(), 20);
+    }
+
+    #[test]
+    fn statistics_reports_are_kept() {
+        let mut r = rig(HostInput::Empty);
+        assert!(r.dev.guest_stats().is_none());
+        let text = b"pgfault 12\npgmajfault 3\nnot a counter line\n\nswap_out x\npswpin 0\n";
+        assert!(r.ram.load(BASE + 0x200, text));
+        let n = text.len() as u64;
+        assert_eq!(r.command(command::STATS, BASE + 0x200, n), n as i64);
+        let stats = r.dev.guest_stats().unwrap().clone();
+        assert_eq!(
+            stats.counters,
+            [
+                ("pgfault".to_string(), 12),
+                ("pgmajfault".to_string(), 3),
+                ("pswpin".to_string(), 0)
+            ]
+        );
+        assert_eq!(
+            stats.to_string(),
+            "guest kernel:\n  pgfault 12\n  pgmajfault 3\n  pswpin 0"
+        );
+        assert_eq!(
+            serde_json::to_string(&stats).unwrap(),
+            r#"{"pgfault":12,"pgmajfault":3,"pswpin":0}"#
+        );
+        // The last report wins; too long is EINVAL and keeps the old one; outside RAM is
+        // EFAULT.
+        assert!(r.ram.load(BASE + 0x200, b"a 1\n"));
+        assert_eq!(r.command(command::STATS, BASE + 0x200, 4), 4);
+        assert_eq!(
+            r.dev.guest_stats().unwrap().counters,
+            [("a".to_string(), 1)]
+        );
+        let too_long = MAX_STATS_REPORT + 1;
+        assert_eq!(r.command(command::STATS, BASE, too_long), -22);
+        assert_eq!(r.command(command::STATS, 0x10, 4), -14);
+        assert_eq!(r.dev.guest_stats().unwrap().counters.len(), 1);
+        // The longest report: 64 KiB (of zeros here, which hold no counter).
+        let at = BASE + 0x1_0000;
+        assert_eq!(r.command(command::STATS, at, MAX_STATS_REPORT), 65536);
+        assert!(r.dev.guest_stats().unwrap().counters.is_empty());
+        assert!(r.out.contents().is_empty() && r.err.contents().is_empty());
     }
 }
