@@ -311,3 +311,114 @@ fn program_mode_console_goes_to_the_log() {
         verbose.stderr_text()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The disk (`--disk`, `--disk-size`, `--no-disk`) and the kernel command-line shorthands.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn disk_missing_is_created_sparse() {
+    use std::os::unix::fs::MetadataExt;
+    let path = scratch("created-disk.img");
+    let _ = std::fs::remove_file(&path);
+    let typed = path.to_str().unwrap();
+    let o = run_args(&[
+        "run",
+        "--disk",
+        typed,
+        "--disk-size",
+        "64M",
+        "--stats",
+        "--example",
+        "hello",
+    ]);
+    assert_eq!(o.status, Some(0), "stderr: {}", o.stderr_text());
+    let meta = std::fs::metadata(&path).expect("--disk creates a missing file");
+    assert_eq!(meta.len(), 64 << 20);
+    assert!(
+        meta.blocks() * 512 < meta.len() / 2,
+        "the disk should be sparse: {} blocks",
+        meta.blocks()
+    );
+    assert!(
+        o.stderr_text().lines().any(|l| l.starts_with("disk: ")
+            && l.contains(" requests, ")
+            && l.ends_with(" flushes")),
+        "--stats should show the disk: {}",
+        o.stderr_text()
+    );
+    // Used again, it keeps its size (a different --disk-size only draws a warning).
+    let o = run_args(&[
+        "run",
+        "--disk",
+        typed,
+        "--disk-size",
+        "1M",
+        "--example",
+        "hello",
+    ]);
+    assert_eq!(o.status, Some(0), "stderr: {}", o.stderr_text());
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 64 << 20);
+}
+
+#[test]
+fn disk_size_not_whole_sectors() {
+    for size in ["1000", "0", "12X"] {
+        let path = scratch("never-created.img");
+        let o = run_args(&[
+            "run",
+            "--disk",
+            path.to_str().unwrap(),
+            "--disk-size",
+            size,
+            "--example",
+            "hello",
+        ]);
+        assert_one_line_error(&o, USAGE_ERROR, &["--disk-size"]);
+        assert!(!path.exists());
+    }
+}
+
+#[test]
+fn disk_is_a_directory() {
+    let dir = scratch("a-directory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let typed = dir.to_str().unwrap();
+    let o = run_args(&["run", "--disk", typed, "--example", "hello"]);
+    assert_one_line_error(&o, USAGE_ERROR, &[typed]);
+}
+
+#[test]
+fn disk_options_that_contradict() {
+    let o = run_args(&["run", "--no-disk", "--disk", "x.img", "--example", "hello"]);
+    assert_one_line_error(&o, USAGE_ERROR, &["--no-disk", "--disk"]);
+    let o = run_args(&["run", "--policy", "random", "--example", "hello"]);
+    assert_one_line_error(&o, USAGE_ERROR, &["--policy"]);
+    let o = run_args(&["run", "--frames", "0", "--example", "hello"]);
+    assert_one_line_error(&o, USAGE_ERROR, &["--frames"]);
+}
+
+#[test]
+fn policy_and_frames_go_to_the_command_line() {
+    // The kernel echoes its command line (a log line with -v).
+    let o = run_args(&[
+        "run",
+        "-v",
+        "--append",
+        "quiet",
+        "--policy",
+        "fifo",
+        "--frames",
+        "300",
+        "--no-disk",
+        "--example",
+        "hello",
+    ]);
+    assert_eq!(o.status, Some(0), "stderr: {}", o.stderr_text());
+    assert!(
+        o.stderr_text()
+            .contains("bootargs: quiet vm.policy=fifo vm.frames=300"),
+        "{}",
+        o.stderr_text()
+    );
+}

@@ -5,12 +5,20 @@
 //!
 //! Program mode ([`crate::program`]) uses the same path: its initramfs is an initrd given as
 //! bytes, and its first command goes into the device tree's `/chosen`.
+//!
+//! A disk ([`open_disk`], then [`build_machine_with_disk`]) is a host file behind the
+//! virtio-blk device: an existing file keeps its size, a missing one is created sparse, and
+//! without a path a private temporary file (already unlinked, so nothing is left behind)
+//! serves as scratch space.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::bus::Bus;
-use crate::devices::{BootRom, GuestLog, HostInput, HostIo, Htif, Uart, UartInput};
+use crate::devices::virtio_blk::{ImageError, SECTOR_SIZE};
+use crate::devices::{
+    BootRom, DiskTiming, GuestLog, HostInput, HostIo, Htif, Transport, Uart, UartInput, VirtioBlk,
+};
 use crate::fdt::{self, FdtConfig, InitCommand};
 use crate::layout::*;
 use crate::loader::{self, Image, LoadError, Segment};
@@ -164,6 +172,152 @@ pub enum BootError {
     },
 }
 
+/// Where the disk's backing file comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskSource {
+    /// A host file (`--disk PATH`), opened read-write. When missing it is created, sparse,
+    /// of `size` bytes (default: [`default_disk_size`]); when it exists it keeps its own
+    /// size, and a different `size` only draws a warning.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The size asked for (`--disk-size`), if any.
+        size: Option<u64>,
+    },
+    /// A private temporary file of `size` bytes, sparse and already unlinked.
+    Temporary {
+        /// Its size in bytes.
+        size: u64,
+    },
+}
+
+/// The disk to attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskConfig {
+    /// Its backing file.
+    pub source: DiskSource,
+    /// The virtio-mmio register layout (legacy unless `--virtio-modern`).
+    pub transport: Transport,
+    /// How long requests take.
+    pub timing: DiskTiming,
+}
+
+/// The disk could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DiskError {
+    /// The size asked for is not whole sectors.
+    #[error("disk size {0} bytes is not a positive multiple of 512")]
+    Size(u64),
+    /// The file exists but cannot be opened read-write.
+    #[error("disk {}: cannot open it for reading and writing: {io}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The host's error.
+        io: std::io::Error,
+    },
+    /// The file is missing and cannot be created.
+    #[error("disk {}: cannot create it: {io}", path.display())]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// The host's error.
+        io: std::io::Error,
+    },
+    /// The file cannot be a disk.
+    #[error("disk {}: {reason}", path.display())]
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: ImageError,
+    },
+    /// No temporary file could be made.
+    #[error("cannot create a temporary disk: {0}")]
+    Temporary(std::io::Error),
+}
+
+/// The size of a disk sv39 creates without being told: twice RAM, at least 256 MiB and at
+/// most 4 GiB (sparse, so only what the guest writes takes room on the host).
+pub fn default_disk_size(ram_size: u64) -> u64 {
+    ram_size.saturating_mul(2).clamp(256 << 20, 4 << 30)
+}
+
+/// Opens (or creates) the disk's backing file and builds the device around it.
+pub fn open_disk(cfg: &DiskConfig, ram_size: u64) -> Result<VirtioBlk, DiskError> {
+    let check = |size: u64| {
+        if size == 0 || !size.is_multiple_of(SECTOR_SIZE) {
+            Err(DiskError::Size(size))
+        } else {
+            Ok(size)
+        }
+    };
+    let (file, path) = match &cfg.source {
+        DiskSource::Temporary { size } => {
+            let size = check(*size)?;
+            let file = tempfile::tempfile().map_err(DiskError::Temporary)?;
+            file.set_len(size).map_err(DiskError::Temporary)?;
+            (file, PathBuf::from("<temporary disk>"))
+        }
+        DiskSource::File { path, size } => {
+            let size = size.map(check).transpose()?;
+            let file = match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+            {
+                Ok(file) => {
+                    if let (Some(want), Ok(meta)) = (size, file.metadata())
+                        && meta.len() != want
+                    {
+                        log::warn!(
+                            "disk {}: keeps its size of {} bytes; --disk-size {} applies only \
+                             when sv39 creates the file",
+                            path.display(),
+                            meta.len(),
+                            want
+                        );
+                    }
+                    file
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    create_sparse(path, size.unwrap_or(default_disk_size(ram_size)))?
+                }
+                Err(io) => {
+                    return Err(DiskError::Open {
+                        path: path.clone(),
+                        io,
+                    });
+                }
+            };
+            (file, path.clone())
+        }
+    };
+    VirtioBlk::new(file, cfg.transport, cfg.timing)
+        .map_err(|reason| DiskError::Image { path, reason })
+}
+
+fn create_sparse(path: &Path, size: u64) -> Result<std::fs::File, DiskError> {
+    let create = || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        if let Err(e) = file.set_len(size) {
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(file)
+    };
+    let file = create().map_err(|io| DiskError::Create {
+        path: path.to_path_buf(),
+        io,
+    })?;
+    log::info!("disk {}: created, {} bytes", path.display(), size);
+    Ok(file)
+}
+
 /// A byte count in the largest binary unit that divides it, as `-m` accepts it (`128M`).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [(u32, &str); 4] = [(40, "T"), (30, "G"), (20, "M"), (10, "K")];
@@ -177,6 +331,15 @@ pub fn human_size(bytes: u64) -> String {
 
 /// Loads the images, builds the device tree and boot ROM, and returns the machine at reset.
 pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
+    build_machine_with_disk(cfg, None)
+}
+
+/// [`build_machine`] with a virtio-blk disk on the first virtio-mmio transport (and its node
+/// in the device tree) when `disk` is given.
+pub fn build_machine_with_disk(
+    cfg: BootConfig,
+    disk: Option<VirtioBlk>,
+) -> Result<Machine, BootError> {
     if !(MIN_RAM..=MAX_RAM).contains(&cfg.ram_size) {
         return Err(BootError::RamSize {
             size: cfg.ram_size,
@@ -256,6 +419,7 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
         bootargs: cfg.append.clone(),
         initrd: initrd_span,
         init: cfg.init.clone(),
+        disk: disk.is_some(),
     })?;
     let fdt_addr = fdt::placement(DRAM_BASE, cfg.ram_size, dtb.len());
     let fdt_image = Image {
@@ -293,6 +457,7 @@ pub fn build_machine(cfg: BootConfig) -> Result<Machine, BootError> {
     let uart = Uart::new(cfg.console.uart_input, cfg.console.uart_output);
     let mut bus = Bus::new(ram, BootRom::new(start_addr, fdt_addr), uart);
     bus.hostio = cfg.console.hostio;
+    bus.disk = disk;
     let htif_source = kernel
         .as_ref()
         .filter(|k| k.tohost.is_some())
@@ -386,5 +551,104 @@ mod tests {
         cfg.ram_size = 64 << 20;
         let err = build_machine(cfg).err().expect("must not fit");
         assert!(err.to_string().contains("test initramfs"), "{err}");
+    }
+
+    fn disk(source: DiskSource) -> Result<VirtioBlk, DiskError> {
+        let cfg = DiskConfig {
+            source,
+            transport: Transport::Legacy,
+            timing: DiskTiming::default(),
+        };
+        open_disk(&cfg, DEFAULT_RAM)
+    }
+
+    #[test]
+    fn disks_are_created_sparse_or_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("swap.img");
+        let d = disk(DiskSource::File {
+            path: path.clone(),
+            size: Some(1 << 20),
+        })
+        .unwrap();
+        assert_eq!(d.capacity(), 2048);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 1 << 20);
+        // Existing: keeps its size whatever --disk-size says.
+        let d = disk(DiskSource::File {
+            path: path.clone(),
+            size: Some(4 << 20),
+        })
+        .unwrap();
+        assert_eq!(d.capacity(), 2048);
+        // Missing, no size: the default for the RAM size.
+        let other = dir.path().join("default.img");
+        let d = disk(DiskSource::File {
+            path: other.clone(),
+            size: None,
+        })
+        .unwrap();
+        assert_eq!(d.capacity() * 512, default_disk_size(DEFAULT_RAM));
+        let t = disk(DiskSource::Temporary { size: 512 }).unwrap();
+        assert_eq!(t.capacity(), 1);
+        assert_eq!(default_disk_size(DEFAULT_RAM), 256 << 20);
+        assert_eq!(default_disk_size(1 << 30), 2 << 30);
+        assert_eq!(default_disk_size(16 << 30), 4 << 30);
+    }
+
+    #[test]
+    fn unusable_disks_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = |source: DiskSource| disk(source).err().expect("must fail").to_string();
+        let e = message(DiskSource::File {
+            path: dir.path().to_path_buf(),
+            size: None,
+        });
+        assert!(e.contains(dir.path().to_str().unwrap()), "{e}");
+        assert!(e.contains("directory"), "{e}");
+        for bad in [0, 1000] {
+            let e = message(DiskSource::File {
+                path: dir.path().join("x.img"),
+                size: Some(bad),
+            });
+            assert!(e.contains("multiple of 512"), "{e}");
+            assert!(!dir.path().join("x.img").exists());
+        }
+        let odd = dir.path().join("odd.img");
+        std::fs::write(&odd, [0u8; 1000]).unwrap();
+        let e = message(DiskSource::File {
+            path: odd.clone(),
+            size: None,
+        });
+        assert!(e.contains("odd.img") && e.contains("1000 bytes"), "{e}");
+        let empty = dir.path().join("empty.img");
+        std::fs::write(&empty, []).unwrap();
+        let e = message(DiskSource::File {
+            path: empty,
+            size: None,
+        });
+        assert!(e.contains("empty"), "{e}");
+        let e = message(DiskSource::File {
+            path: dir.path().join("no/such/dir/d.img"),
+            size: Some(512),
+        });
+        assert!(e.contains("cannot create"), "{e}");
+    }
+
+    #[test]
+    fn a_disk_is_on_the_bus_and_in_the_device_tree() {
+        let init = InitCommand {
+            argv: vec!["/x".into()],
+            envp: vec![],
+        };
+        let d = disk(DiskSource::Temporary { size: 1 << 20 }).unwrap();
+        let machine = build_machine_with_disk(program_mode(vec![0; 512], init), Some(d)).unwrap();
+        assert!(machine.bus.disk.is_some());
+        let fdt_addr = fdt::placement(DRAM_BASE, DEFAULT_RAM, 0x1000);
+        let header = ram_bytes(&machine, fdt_addr, 8);
+        let total = u32::from_be_bytes(header[4..8].try_into().unwrap()) as usize;
+        let blob = ram_bytes(&machine, fdt_addr, total);
+        let tree = ::fdt::Fdt::new(&blob).unwrap();
+        let node = tree.find_compatible(&["virtio,mmio"]).unwrap();
+        assert_eq!(node.name, "virtio_mmio@10001000");
     }
 }

@@ -4,7 +4,7 @@
 //! the device that owns it. An address with nothing behind it is an access fault, reported
 //! to the hart as [`BusFault`].
 
-use crate::devices::{BootRom, Clint, Finisher, HostIo, Htif, HtifEvent, Plic, Uart};
+use crate::devices::{BootRom, Clint, Finisher, HostIo, Htif, HtifEvent, Plic, Uart, VirtioBlk};
 use crate::layout::*;
 use crate::ram::{PAGE_CODE, PAGE_WATCHED, Ram};
 
@@ -66,6 +66,9 @@ pub struct Bus {
     pub hostio: HostIo,
     /// HTIF `tohost`/`fromhost`, when the loaded ELF defines them.
     pub htif: Option<Htif>,
+    /// The virtio-blk disk on the first virtio-mmio transport; without it the transport's
+    /// page is unmapped.
+    pub disk: Option<VirtioBlk>,
     /// Set when a device asks the machine to stop or reset.
     pub exit: Option<ExitRequest>,
     /// The current cycle, as devices see it (the machine updates it before MMIO).
@@ -86,6 +89,7 @@ impl Bus {
             finisher: Finisher::new(),
             hostio: HostIo::default(),
             htif: None,
+            disk: None,
             exit: None,
             cycle: 0,
             code_written: false,
@@ -205,6 +209,10 @@ impl Bus {
             self.finisher.read(off, size)
         } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE) {
             self.hostio.read(off, size)
+        } else if let Some(off) = in_range(paddr, n, VIRTIO0_BASE, VIRTIO0_SIZE)
+            && let Some(disk) = &mut self.disk
+        {
+            disk.read(off, size)
         } else {
             return Err(BusFault);
         };
@@ -236,6 +244,16 @@ impl Bus {
                 self.run_hostio_command();
             }
             r
+        } else if let Some(off) = in_range(paddr, n, VIRTIO0_BASE, VIRTIO0_SIZE)
+            && let Some(disk) = &mut self.disk
+        {
+            let r = disk.write(off, size, value);
+            if disk.notify_pending() {
+                // The data moves now; the completion is published when it is due.
+                disk.notify(&mut self.ram, self.cycle);
+                self.code_written |= disk.take_code_written();
+            }
+            r
         } else {
             return Err(BusFault);
         };
@@ -260,6 +278,9 @@ impl Bus {
 
     fn sync_plic_sources(&mut self) {
         self.plic.set_source(UART_IRQ, self.uart.irq());
+        if let Some(disk) = &self.disk {
+            self.plic.set_source(VIRTIO0_IRQ, disk.irq());
+        }
     }
 
     /// The interrupt-pending bits driven by devices (MSIP, MTIP, MEIP, SEIP) at `cycle`.
@@ -268,6 +289,10 @@ impl Bus {
         self.cycle = cycle;
         self.clint.set_cycle(cycle);
         self.uart.poll_input();
+        if let Some(disk) = &mut self.disk {
+            disk.complete_due(&mut self.ram, cycle);
+            self.code_written |= disk.take_code_written();
+        }
         self.sync_plic_sources();
         let mut mip = 0;
         if self.clint.msip() {
@@ -286,11 +311,17 @@ impl Bus {
     }
 
     /// The next cycle at which a device may change interrupt state on its own
-    /// (the timer reaching `mtimecmp`, or the next poll of interactive input).
+    /// (the timer reaching `mtimecmp`, the next poll of interactive input, or the disk's
+    /// next completion).
     pub fn next_event_cycle(&self) -> u64 {
+        let disk = self
+            .disk
+            .as_ref()
+            .map_or(u64::MAX, VirtioBlk::next_completion_cycle);
         self.clint
             .next_timer_cycle()
             .min(self.uart.next_poll_cycle(self.cycle))
+            .min(disk)
     }
 }
 
@@ -393,5 +424,85 @@ mod tests {
         p.extend(exit_with_x8());
         let (mut m, _) = machine(&p, &addi(8, 0, 42).to_le_bytes());
         assert_eq!(m.run(10_000), RunOutcome::Exit(42));
+    }
+
+    /// A machine whose disk holds one FLUSH request in a legacy queue, ready to be notified;
+    /// the program enables PLIC source 1 for M-mode, notifies (or not), waits in `wfi`, and
+    /// exits with the source it claims.
+    fn disk_machine(notify: bool) -> Machine {
+        use crate::devices::virtio_blk::{reg as vreg, request};
+        use crate::devices::{DiskTiming, Transport, VirtioBlk};
+        let mut p = vec![lui(5, PLIC_BASE as i32), addi(6, 0, 1), sw(6, 5, 4)];
+        p.extend([
+            lui(7, PLIC_BASE as i32 + 0x2000),
+            addi(6, 0, 2),
+            sw(6, 7, 0),
+        ]);
+        p.extend(li32(8, 1 << 11));
+        p.push(csrrs(0, 0x304, 8)); // mie.MEIE
+        p.push(lui(9, VIRTIO0_BASE as i32));
+        if notify {
+            p.push(sw(0, 9, vreg::QUEUE_NOTIFY as i32));
+        }
+        p.extend([WFI, lui(10, PLIC_BASE as i32 + 0x20_0000), lw(8, 10, 4)]);
+        p.extend(exit_with_x8());
+        let (mut m, _) = machine(&p, b"");
+        let file = tempfile::tempfile().unwrap();
+        file.set_len(1 << 20).unwrap();
+        let mut disk = VirtioBlk::new(file, Transport::Legacy, DiskTiming::default()).unwrap();
+        let queue = DRAM_BASE + 0x1_0000;
+        for (reg, value) in [
+            (vreg::GUEST_PAGE_SIZE, 4096),
+            (vreg::QUEUE_NUM, 4),
+            (vreg::QUEUE_ALIGN, 4096),
+            (vreg::QUEUE_PFN, queue >> 12),
+            (vreg::STATUS, 7),
+        ] {
+            disk.write(reg, 4, value).unwrap();
+        }
+        let (header, status) = (DRAM_BASE + 0x2_0000, DRAM_BASE + 0x2_0010);
+        let mut desc = Vec::new();
+        for (addr, len, flags, next) in [(header, 16u32, 1u16, 1u16), (status, 1, 2, 0)] {
+            desc.extend(addr.to_le_bytes());
+            desc.extend(len.to_le_bytes());
+            desc.extend(flags.to_le_bytes());
+            desc.extend(next.to_le_bytes());
+        }
+        let ram = &mut m.bus.ram;
+        assert!(ram.load(queue, &desc));
+        // Avail ring after the 4 descriptors: flags 0, idx 1, ring[0] = 0.
+        assert!(ram.load(queue + 64, &[0, 0, 1, 0, 0, 0]));
+        assert!(ram.load(header, &request::T_FLUSH.to_le_bytes()));
+        m.bus.disk = Some(disk);
+        m
+    }
+
+    #[test]
+    fn a_disk_completion_wakes_wfi_at_its_due_cycle() {
+        let mut cycles = Vec::new();
+        for _ in 0..2 {
+            let mut m = disk_machine(true);
+            assert_eq!(m.run(10_000), RunOutcome::Exit(VIRTIO0_IRQ));
+            let disk = m.bus.disk.as_ref().unwrap();
+            assert_eq!(disk.stats().flushes, 1);
+            // The used ring (at the next page) holds the request.
+            let mut used = [0u8; 4];
+            assert!(m.bus.ram.dump(DRAM_BASE + 0x1_1000, &mut used));
+            assert_eq!(used, [0, 0, 1, 0]);
+            cycles.push(m.hart.cycle());
+        }
+        // The flush is due 20,000 cycles after the notify; the hart slept until then.
+        let latency = crate::devices::DiskTiming::default().latency(0);
+        assert!(
+            cycles[0] > latency && cycles[0] < latency + 100,
+            "{cycles:?}"
+        );
+        assert_eq!(cycles[0], cycles[1], "the same cycle on every run");
+    }
+
+    #[test]
+    fn wfi_without_a_disk_request_is_a_deadlock() {
+        let mut m = disk_machine(false);
+        assert_eq!(m.run(10_000), RunOutcome::Deadlock);
     }
 }

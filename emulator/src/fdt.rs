@@ -8,8 +8,14 @@
 //! `create_fdt_*`; dumped with `-M virt,dumpdtb=...`) node for node, property for property,
 //! for the devices sv39 emulates, with the same phandles, so firmware and kernels see the
 //! same description on both. It leaves out what sv39 does not emulate (PCI, flash, RTC,
-//! fw-cfg, platform bus, virtio-mmio, the PMU node) and QEMU's random `rng-seed`, and it
-//! describes the hart sv39 implements: `rv64imafdc` with Sv39 only.
+//! fw-cfg, platform bus, the PMU node, and the virtio-mmio transports without a device
+//! behind them) and QEMU's random `rng-seed`, and it describes the hart sv39 implements:
+//! `rv64imafdc` with Sv39 only.
+//!
+//! With a disk, the first transport gets QEMU's node, `virtio_mmio@10001000` (PLIC source
+//! 1). QEMU lists all eight transports, empty ones too, and plugs the first
+//! `-device virtio-blk-device` into the highest (`virtio_mmio@10008000`, source 8); a
+//! kernel that scans every `virtio,mmio` node for a block device finds it on both.
 //!
 //! ```text
 //! 0x0000_1000  boot ROM            (not in the tree, as in QEMU)
@@ -17,6 +23,7 @@
 //! 0x0200_0000  clint@2000000       MSIP (3) and MTIP (7) of hart 0
 //! 0x0c00_0000  plic@c000000        contexts: MEIP (11), SEIP (9) of hart 0
 //! 0x1000_0000  serial@10000000     ns16550a, PLIC source 10, 3.6864 MHz clock
+//! 0x1000_1000  virtio_mmio@10001000  virtio,mmio, PLIC source 1 (only with a disk)
 //! 0x1002_0000  hostio@10020000     sv39,hostio (sv39 only; see devices::hostio)
 //! 0x8000_0000  memory@80000000     RAM
 //! ```
@@ -68,6 +75,8 @@ pub struct FdtConfig {
     pub initrd: Option<(u64, u64)>,
     /// The first process, in program mode.
     pub init: Option<InitCommand>,
+    /// Whether a virtio-blk disk sits on the first virtio-mmio transport.
+    pub disk: bool,
 }
 
 /// The first process the kernel runs: `/chosen/sv39,init-argv` and `/chosen/sv39,init-envp`.
@@ -139,7 +148,7 @@ pub fn build(cfg: &FdtConfig) -> Result<Vec<u8>, FdtError> {
     fdt.end_node(memory)?;
 
     build_cpus(&mut fdt)?;
-    build_soc(&mut fdt)?;
+    build_soc(&mut fdt, cfg)?;
 
     fdt.end_node(root)?;
     Ok(fdt.finish()?)
@@ -179,7 +188,7 @@ fn build_cpus(fdt: &mut FdtWriter) -> Result<(), FdtError> {
     Ok(())
 }
 
-fn build_soc(fdt: &mut FdtWriter) -> Result<(), FdtError> {
+fn build_soc(fdt: &mut FdtWriter, cfg: &FdtConfig) -> Result<(), FdtError> {
     let soc = fdt.begin_node("soc")?;
     fdt.property_u32("#address-cells", 2)?;
     fdt.property_u32("#size-cells", 2)?;
@@ -211,6 +220,15 @@ fn build_soc(fdt: &mut FdtWriter) -> Result<(), FdtError> {
         ],
     )?;
     fdt.end_node(test)?;
+
+    if cfg.disk {
+        let virtio = fdt.begin_node(&format!("virtio_mmio@{VIRTIO0_BASE:x}"))?;
+        fdt.property_u32("interrupts", VIRTIO0_IRQ)?;
+        fdt.property_u32("interrupt-parent", PLIC_PHANDLE)?;
+        fdt.property_array_u64("reg", &[VIRTIO0_BASE, VIRTIO0_SIZE])?;
+        fdt.property_string("compatible", "virtio,mmio")?;
+        fdt.end_node(virtio)?;
+    }
 
     let plic = fdt.begin_node(&format!("plic@{PLIC_BASE:x}"))?;
     fdt.property_phandle(PLIC_PHANDLE)?;
@@ -336,6 +354,7 @@ mod tests {
             bootargs: None,
             initrd: None,
             init: None,
+            disk: false,
         }
     }
 
@@ -551,6 +570,43 @@ mod tests {
             ..config()
         };
         assert!(matches!(build(&cfg), Err(FdtError::Writer(_))));
+    }
+
+    #[test]
+    fn a_disk_gets_the_first_virtio_transport() {
+        let (_, nodes) = parse(&build(&config()).unwrap());
+        assert!(!nodes.iter().any(|n| n.contains("virtio")), "{nodes:?}");
+        let cfg = FdtConfig {
+            disk: true,
+            ..config()
+        };
+        let blob = build(&cfg).unwrap();
+        let (p, nodes) = parse(&blob);
+        let virtio: Vec<_> = nodes.iter().filter(|n| n.contains("virtio")).collect();
+        assert_eq!(virtio, ["/soc/virtio_mmio@10001000"]);
+        // As QEMU 7.2 writes its transports (`dtc` of `-M virt,dumpdtb=`).
+        let node = "/soc/virtio_mmio@10001000";
+        assert_eq!(p[&format!("{node}/compatible")], strs(&["virtio,mmio"]));
+        assert_eq!(
+            p[&format!("{node}/reg")],
+            cells(&[0, 0x1000_1000, 0, 0x1000])
+        );
+        assert_eq!(p[&format!("{node}/interrupts")], cells(&[1]));
+        assert_eq!(
+            p[&format!("{node}/interrupt-parent")],
+            cells(&[PLIC_PHANDLE])
+        );
+        // Found the way a kernel scans for it.
+        let tree = ::fdt::Fdt::new(&blob).unwrap();
+        let found: Vec<_> = tree
+            .all_nodes()
+            .filter(|n| {
+                n.compatible()
+                    .is_some_and(|c| c.all().any(|c| c == "virtio,mmio"))
+            })
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(found, ["virtio_mmio@10001000"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! 0x0200_0000  CLINT (ACLINT)      msip, mtimecmp, mtime (10 MHz timebase)
 //! 0x0c00_0000  PLIC                96 sources, context 0 = hart 0 M-mode, 1 = hart 0 S-mode
 //! 0x1000_0000  UART 16550A         IRQ 10
+//! 0x1000_1000  virtio-mmio #0      virtio-blk, IRQ 1 (only with a disk; unmapped otherwise)
 //! 0x1002_0000  sv39 hostio         the guest's stdin, stdout, stderr and log (sv39 only)
 //! 0x8000_0000  DRAM                firmware (M-mode), or a bare-metal program with `--bios none`
 //! 0x8020_0000                      kernel (S-mode) when a firmware is loaded
@@ -35,6 +36,13 @@ pub const UART_BASE: u64 = 0x1000_0000;
 pub const UART_SIZE: u64 = 0x100;
 /// PLIC interrupt source of the UART.
 pub const UART_IRQ: u32 = 10;
+/// The first virtio-mmio transport (QEMU `virt` `VIRT_VIRTIO`), holding the virtio-blk
+/// disk when one is attached.
+pub const VIRTIO0_BASE: u64 = 0x1000_1000;
+/// Its register window (QEMU spaces the transports 0x1000 apart).
+pub const VIRTIO0_SIZE: u64 = 0x1000;
+/// PLIC interrupt source of the first virtio-mmio transport (QEMU `VIRTIO_IRQ`).
+pub const VIRTIO0_IRQ: u32 = 1;
 /// The sv39 host I/O device (see [`crate::devices::hostio`]). The page is free in QEMU
 /// `virt`'s map: above its eight virtio-mmio slots (which end at 0x1000_9000) and below
 /// fw-cfg (0x1010_0000), so the same kernel probes it on both and finds it only on sv39.

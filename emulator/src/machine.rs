@@ -104,6 +104,12 @@ pub struct MachineStats {
     pub cycles: u64,
     /// MMU and TLB counters.
     pub mmu: crate::mmu::MmuStats,
+    /// The virtio-blk disk's counters, when a disk is attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<crate::devices::DiskStats>,
+    /// The guest kernel's own counters (hostio command 5), when it reported them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest: Option<crate::devices::hostio::GuestStats>,
 }
 
 impl std::fmt::Display for MachineStats {
@@ -113,7 +119,14 @@ impl std::fmt::Display for MachineStats {
             "instructions {}, cycles {}",
             self.instructions, self.cycles
         )?;
-        write!(f, "{}", self.mmu)
+        write!(f, "{}", self.mmu)?;
+        if let Some(disk) = &self.disk {
+            write!(f, "\n{disk}")?;
+        }
+        if let Some(guest) = &self.guest {
+            write!(f, "\n{guest}")?;
+        }
+        Ok(())
     }
 }
 
@@ -161,6 +174,8 @@ impl Machine {
             instructions: self.hart.instret,
             cycles: self.hart.cycle(),
             mmu: self.hart.mmu.stats(),
+            disk: self.bus.disk.as_ref().map(|d| d.stats()),
+            guest: self.bus.hostio.guest_stats().cloned(),
         }
     }
 
@@ -258,6 +273,10 @@ impl Machine {
         self.hart.stall_cycles = cycle;
         self.cache.clear();
         self.bus.clear_code_marks();
+        // The disk forgets its driver, as QEMU resets its devices; its contents stay.
+        if let Some(disk) = &mut self.bus.disk {
+            disk.reset();
+        }
         for img in &self.reset_images {
             crate::loader::place(img, &mut self.bus.ram);
         }

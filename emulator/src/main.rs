@@ -15,7 +15,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sv39::boot::{BootConfig, HostConsole, Initrd, build_machine};
+use sv39::boot::{BootConfig, HostConsole, Initrd, build_machine_with_disk};
+use sv39::devices::{DiskTiming, Transport};
 use sv39::machine::RunOutcome;
 use sv39::program::{ProgramSource, ProgramSpec};
 use sv39::trace::CommitLog;
@@ -81,16 +82,40 @@ struct RunArgs {
     /// makes its own).
     #[arg(long, value_name = "PATH")]
     initrd: Option<PathBuf>,
-    /// Kernel command line (/chosen/bootargs).
+    /// Kernel command line (/chosen/bootargs); --policy and --frames add to it.
     #[arg(long, value_name = "ARGS")]
     append: Option<String>,
     /// RAM size: a number of MiB, or with a suffix K, M, G (e.g. 512M, 2G), as QEMU's -m.
     #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "128M",
           value_parser = parse_size)]
     memory: u64,
-    /// Disk image for the virtio-blk device (not emulated yet: rejected).
-    #[arg(long, value_name = "PATH")]
+    /// Disk image (raw, whole 512-byte sectors) for the virtio-blk device on the first
+    /// virtio-mmio transport (0x1000_1000, IRQ 1), opened read-write; created sparse when
+    /// missing (of --disk-size, by default twice RAM, 256M to 4G). Without it, the embedded
+    /// kernel gets a private temporary disk of that size, deleted at exit.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_disk")]
     disk: Option<PathBuf>,
+    /// Size of a disk sv39 creates (a missing --disk file, or the temporary disk): a
+    /// positive multiple of 512 with K, M, G or T as for -m, but a plain number is bytes (as
+    /// qemu-img). An existing --disk file keeps its size (a different --disk-size is a
+    /// warning).
+    #[arg(long, value_name = "SIZE", value_parser = parse_disk_size, conflicts_with = "no_disk")]
+    disk_size: Option<u64>,
+    /// No disk, not even the temporary one the embedded kernel otherwise gets.
+    #[arg(long)]
+    no_disk: bool,
+    /// The virtio-mmio transport in modern mode (Version 2, FEATURES_OK handshake), as QEMU's
+    /// `-global virtio-mmio.force-legacy=false`. Default: legacy (Version 1), QEMU's default.
+    #[arg(long)]
+    virtio_modern: bool,
+    /// Page replacement policy of the embedded kernel: appends `vm.policy=NAME` to the
+    /// kernel command line.
+    #[arg(long, value_name = "NAME", value_parser = ["fifo", "clock", "lru"])]
+    policy: Option<String>,
+    /// Physical page frames the embedded kernel may give to programs: appends `vm.frames=N`
+    /// to the kernel command line.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    frames: Option<u64>,
     /// Stop after this many instructions (exit status 124).
     #[arg(long, value_name = "N")]
     max_instructions: Option<u64>,
@@ -221,6 +246,24 @@ impl RunArgs {
 
 /// Parses a memory size as QEMU's `-m` does: plain numbers are MiB.
 fn parse_size(s: &str) -> Result<u64, String> {
+    parse_size_in(s, 20)
+}
+
+/// Parses a disk size: suffixes as for `-m`, but plain numbers are bytes (as `qemu-img`),
+/// and the size must be whole 512-byte sectors.
+fn parse_disk_size(s: &str) -> Result<u64, String> {
+    let size = parse_size_in(s, 0)?;
+    if size == 0 || !size.is_multiple_of(512) {
+        return Err(format!(
+            "a disk size must be a positive multiple of 512 bytes, not {size}"
+        ));
+    }
+    Ok(size)
+}
+
+/// Parses a size with an optional K, M, G or T suffix; a plain number is shifted left by
+/// `plain_shift`.
+fn parse_size_in(s: &str, plain_shift: u32) -> Result<u64, String> {
     let t = s.trim();
     let t = t
         .strip_suffix("iB")
@@ -241,7 +284,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
             };
             (&t[..i], shift)
         }
-        _ => (t, 20),
+        _ => (t, plain_shift),
     };
     let n: u64 = digits
         .parse()
@@ -382,15 +425,24 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
     Ok(report.agrees())
 }
 
-fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    if let Some(disk) = &args.disk {
-        anyhow::bail!(
-            "--disk {}: the virtio-blk device is not emulated yet; run without --disk",
-            disk.display()
-        );
+/// The kernel command line: `--append`, then the words `--policy` and `--frames` stand for.
+fn bootargs(args: &RunArgs) -> Option<String> {
+    let policy = args.policy.as_ref().map(|p| format!("vm.policy={p}"));
+    let frames = args.frames.map(|n| format!("vm.frames={n}"));
+    let mut line = args.append.clone();
+    for word in policy.into_iter().chain(frames) {
+        line = Some(match line {
+            Some(l) if !l.is_empty() => format!("{l} {word}"),
+            _ => word,
+        });
     }
-    use sv39::boot::ImageSource;
+    line
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    use sv39::boot::{DiskConfig, DiskSource, ImageSource, default_disk_size};
     use sv39::images;
+    let append = bootargs(&args);
     let program = match args.program()? {
         Some(spec) => Some(sv39::program::prepare(&spec)?),
         None => None,
@@ -409,6 +461,25 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (Some(path), _) => Some(ImageSource::File(path)),
         (None, None) if program.is_none() => None,
         (None, _) => Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
+    };
+    // The embedded kernel gets a scratch disk unless told otherwise.
+    let embedded_kernel = matches!(kernel, Some(ImageSource::Embedded(..)));
+    let disk_source = match &args.disk {
+        Some(path) => Some(DiskSource::File {
+            path: path.clone(),
+            size: args.disk_size,
+        }),
+        None if embedded_kernel && !args.no_disk => Some(DiskSource::Temporary {
+            size: args
+                .disk_size
+                .unwrap_or_else(|| default_disk_size(args.memory)),
+        }),
+        None => {
+            if let Some(size) = args.disk_size {
+                anyhow::bail!("--disk-size {size}: there is no disk to size; add --disk PATH");
+            }
+            None
+        }
     };
     let (initrd, init) = match program {
         Some(p) => {
@@ -435,16 +506,35 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         sv39::mmu::AdPolicy::Hardware
     };
     mmu.tlb_check = args.tlb_check;
-    let mut machine = build_machine(BootConfig {
-        bios,
-        kernel,
-        initrd,
-        append: args.append,
-        init,
-        ram_size: args.memory,
-        console,
-        mmu,
-    })?;
+    let disk = match disk_source {
+        Some(source) => {
+            let transport = if args.virtio_modern {
+                Transport::Modern
+            } else {
+                Transport::Legacy
+            };
+            let cfg = DiskConfig {
+                source,
+                transport,
+                timing: DiskTiming::default(),
+            };
+            Some(sv39::boot::open_disk(&cfg, args.memory)?)
+        }
+        None => None,
+    };
+    let mut machine = build_machine_with_disk(
+        BootConfig {
+            bios,
+            kernel,
+            initrd,
+            append,
+            init,
+            ram_size: args.memory,
+            console,
+            mmu,
+        },
+        disk,
+    )?;
     let limit = args.max_instructions.unwrap_or(u64::MAX);
     let outcome = match &args.trace {
         Some(path) => {

@@ -1,4 +1,5 @@
-//! The devices of the QEMU `virt` machine that sv39 emulates, plus sv39's own host I/O
+//! The devices of the QEMU `virt` machine that sv39 emulates (among them a virtio-blk disk on
+//! the first virtio-mmio transport, when one is attached), plus sv39's own host I/O
 //! device ([`hostio`]), which QEMU does not have.
 //!
 //! Each file is one device and names the specification (and the QEMU 7.2 source) it follows.
@@ -18,6 +19,7 @@ pub mod hostio;
 pub mod htif;
 pub mod plic;
 pub mod uart;
+pub mod virtio_blk;
 
 pub use bootrom::BootRom;
 pub use clint::Clint;
@@ -27,6 +29,7 @@ pub use hostio::{HostInput, HostIo};
 pub use htif::{Htif, HtifEvent};
 pub use plic::Plic;
 pub use uart::{Uart, UartInput};
+pub use virtio_blk::{DiskStats, DiskTiming, Transport, VirtioBlk};
 
 use crate::bus::DeviceError;
 
