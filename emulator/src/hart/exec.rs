@@ -5,7 +5,7 @@
 //! come back as `Err(Trap)` for the run loop to deliver.
 
 use super::Hart;
-use super::csr::{MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
+use super::csr::{MIP_SEIP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW};
 use super::decode::{ALL_OPS, Insn, Op};
 use super::memory::Access;
 use super::trap::{Exception, Privilege, Trap};
@@ -279,10 +279,18 @@ impl Hart {
                 };
                 // With rs1 = x0 (or uimm = 0) the CSR is not written, so no write checks apply.
                 if insn.rs1 != 0 {
-                    let new = if matches!(insn.op, Csrrs | Csrrsi) {
-                        old | operand
+                    // Privileged spec 3.1.9: only the software-writable SEIP bit takes part in
+                    // a read-modify-write of mip, not the interrupt controller's line that
+                    // the read ORs in (else a csrs of another bit would latch the line).
+                    let base = if csr == super::csr::addr::MIP {
+                        (old & !MIP_SEIP) | (self.csr.mip_sw & MIP_SEIP)
                     } else {
-                        old & !operand
+                        old
+                    };
+                    let new = if matches!(insn.op, Csrrs | Csrrsi) {
+                        base | operand
+                    } else {
+                        base & !operand
                     };
                     tri!(self, self.csr_write(csr, new, insn.raw));
                     self.trace_csr(csr, bus);

@@ -1080,6 +1080,29 @@ fn read_only_csr_writes_are_illegal() {
 }
 
 #[test]
+fn csrs_on_mip_does_not_latch_the_plic_line() {
+    // Privileged spec 3.1.9: a csrs/csrc of mip reads SEIP as the OR of the software bit and
+    // the PLIC's line, but only the software bit takes part in the write.
+    let m = pass(
+        &[
+            addi(5, 0, 1 << 5),
+            csrrs(0, addr::MIP as u32, 5),
+            csrr(6, addr::MIP),
+        ],
+        |m| {
+            use crate::bus::Device;
+            let plic = &mut m.bus.plic;
+            plic.write(4 * 5, 4, 1).unwrap(); // source 5: priority 1
+            plic.write(0x2080, 4, 1 << 5).unwrap(); // enabled for context 1 (S-mode)
+            plic.set_source(5, true);
+        },
+    );
+    assert_ne!(m.hart.x[6] & csr::MIP_SEIP, 0, "the line shows in mip");
+    assert_eq!(m.hart.csr.mip_sw & csr::MIP_SEIP, 0, "but was not latched");
+    assert_ne!(m.hart.csr.mip_sw & csr::MIP_STIP, 0);
+}
+
+#[test]
 fn csr_privilege_checks() {
     assert_illegal_at(&[csrr(5, addr::MSTATUS)], 0, at(Privilege::Supervisor));
     assert_illegal_at(&[csrr(5, addr::MSCRATCH)], 0, at(Privilege::Supervisor));
