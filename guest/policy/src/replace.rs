@@ -42,7 +42,7 @@ const NIL: u32 = u32::MAX;
 /// choice stays bounded however much memory is resident (a kernel with thousands of pages
 /// would otherwise sample every A bit at every eviction). With no more resident pages than
 /// this, the choice is the textbook aging algorithm's.
-pub const LRU_WINDOW: usize = 64;
+pub const LRU_WINDOW: usize = 32;
 
 /// A newly resident page's aging counter: referenced in the latest step.
 const JUST_REFERENCED: u32 = 1 << 31;

@@ -352,7 +352,13 @@ pub fn choose_victim(
         } = f;
         let pa_of = |i: usize| (*first_pfn + i as u64) * PAGE_SIZE;
         let victim = resident.victim(
-            |i| referenced(&mappings_of(rmap, rmap_more, i)),
+            |i| match rmap_more.get(&(i as u32)) {
+                // The common case, one mapping, needs no allocation: the policy may ask
+                // about many frames per eviction.
+                None if rmap[i] == Packed::default() => referenced(&[]),
+                None => referenced(&[rmap[i].get()]),
+                Some(_) => referenced(&mappings_of(rmap, rmap_more, i)),
+            },
             |i| {
                 let mapped = usize::from(rmap[i] != Packed::default())
                     + rmap_more.get(&(i as u32)).map_or(0, Vec::len);
