@@ -154,7 +154,8 @@ struct RunArgs {
     example: Option<Vec<String>>,
     /// A static riscv64 Linux program (ELF) to run, then its arguments: everything after
     /// PROGRAM goes to the program, options too. It is at /PROGRAM in the guest, whose
-    /// working directory is /.
+    /// working directory is /. A PROGRAM that is no host file but names a built-in example
+    /// (`sv39 run swap-demo`) runs that example, as --example would.
     #[arg(value_name = "PROGRAM", trailing_var_arg = true)]
     command: Vec<String>,
 }
@@ -181,6 +182,11 @@ struct CrosscheckArgs {
     #[arg(short = 'm', long = "memory", value_name = "SIZE", value_parser = parse_size,
           conflicts_with_all = ["command", "example"])]
     memory: Option<u64>,
+    /// With --system: a disk image for the virtio-blk device of both machines (QEMU gets a
+    /// copy, attached as `-drive file=COPY,if=none,format=raw,id=d0 -device
+    /// virtio-blk-device,drive=d0`).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["command", "example"])]
+    disk: Option<PathBuf>,
     /// With --system: leave console lines matching this regular expression out of the
     /// comparison, on both sides. Repeatable.
     #[arg(long, value_name = "REGEX", conflicts_with_all = ["command", "example"])]
@@ -220,7 +226,7 @@ impl RunArgs {
                 };
                 (ProgramSource::Example(name.clone()), args.to_vec())
             }
-            (None, Some((path, args))) => (ProgramSource::Path(path.clone()), args.to_vec()),
+            (None, Some((path, args))) => (program_source(path), args.to_vec()),
             (None, None) => {
                 if !self.files.is_empty() || !self.env.is_empty() {
                     anyhow::bail!("--file and --env need a PROGRAM (or --example NAME) to run");
@@ -241,6 +247,16 @@ impl RunArgs {
             files: self.files.clone(),
             env: self.env.clone(),
         }))
+    }
+}
+
+/// PROGRAM as typed: a host file, or, when no such file exists and the name is one of the
+/// built-in examples (`sv39 run swap-demo`), that example.
+fn program_source(typed: &str) -> ProgramSource {
+    if !std::path::Path::new(typed).exists() && sv39::images::example(typed).is_some() {
+        ProgramSource::Example(typed.to_string())
+    } else {
+        ProgramSource::Path(typed.to_string())
     }
 }
 
@@ -385,6 +401,7 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
             ignore: args.ignore,
             timeout,
             max_instructions: args.max_instructions,
+            disk: args.disk,
         })?;
         print!("{report}");
         return Ok(report.agrees());
@@ -396,7 +413,7 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
             };
             (ProgramSource::Example(name.clone()), rest.to_vec())
         }
-        (None, Some((path, rest))) => (ProgramSource::Path(path.clone()), rest.to_vec()),
+        (None, Some((path, rest))) => (program_source(path), rest.to_vec()),
         (None, None) => anyhow::bail!("give a PROGRAM to run, or --system"),
     };
     let stdin = {
@@ -548,6 +565,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => machine.run(limit),
     };
+    // The program's own output comes first, whole, before any report.
+    machine.bus.hostio.finish();
+    machine.bus.uart.flush();
     let stats = machine.stats();
     if args.stats {
         eprintln!("{stats}");

@@ -21,7 +21,11 @@ use regex::RegexSet;
 
 use super::qemu::{self, QEMU_SYSTEM, Running, Workspace};
 use super::{Capture, CrosscheckError, Status, diff};
-use crate::boot::{BootConfig, HostConsole, ImageSource, Initrd, build_machine, human_size};
+use crate::boot::{
+    BootConfig, DiskConfig, DiskSource, HostConsole, ImageSource, Initrd, build_machine_with_disk,
+    human_size, open_disk,
+};
+use crate::devices::virtio_blk::{DiskTiming, Transport};
 use crate::devices::{HostInput, HostIo, UartInput};
 use crate::images;
 
@@ -45,6 +49,9 @@ pub struct SystemCheck {
     pub timeout: Duration,
     /// sv39's instruction budget (unlimited when `None`).
     pub max_instructions: Option<u64>,
+    /// A disk image for the virtio-blk device of both machines. QEMU gets a copy, so the two
+    /// never see each other's writes (`-drive ...,format=raw -device virtio-blk-device`).
+    pub disk: Option<PathBuf>,
 }
 
 /// One side's console.
@@ -292,6 +299,19 @@ fn resolve_images(check: &SystemCheck, workspace: &Workspace) -> Result<Images, 
     if let Some(append) = &check.append {
         qemu_args.extend(["-append".into(), append.clone()]);
     }
+    if let Some(disk) = &check.disk {
+        let copy = workspace.path().join("disk.img");
+        std::fs::copy(disk, &copy).map_err(|io| CrosscheckError::Path {
+            path: disk.clone(),
+            io,
+        })?;
+        qemu_args.extend([
+            "-drive".into(),
+            format!("file={},if=none,format=raw,id=d0", copy.display()),
+            "-device".into(),
+            "virtio-blk-device,drive=d0".into(),
+        ]);
+    }
     Ok(Images {
         bios,
         kernel,
@@ -317,16 +337,36 @@ pub fn check_system(check: &SystemCheck) -> Result<SystemReport, CrosscheckError
             Box::new(stderr.clone()),
         ),
     };
-    let mut machine = build_machine(BootConfig {
-        bios: images.bios,
-        kernel: images.kernel,
-        initrd: check.initrd.clone().map(Initrd::File),
-        append: check.append.clone(),
-        init: None,
-        ram_size: check.ram_size,
-        console,
-        mmu: crate::mmu::MmuConfig::default(),
-    })?;
+    let disk = match &check.disk {
+        Some(path) => Some(
+            open_disk(
+                &DiskConfig {
+                    source: DiskSource::File {
+                        path: path.clone(),
+                        size: None,
+                    },
+                    transport: Transport::Legacy,
+                    timing: DiskTiming::default(),
+                },
+                check.ram_size,
+            )
+            .map_err(|e| CrosscheckError::Usage(format!("--disk: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut machine = build_machine_with_disk(
+        BootConfig {
+            bios: images.bios,
+            kernel: images.kernel,
+            initrd: check.initrd.clone().map(Initrd::File),
+            append: check.append.clone(),
+            init: None,
+            ram_size: check.ram_size,
+            console,
+            mmu: crate::mmu::MmuConfig::default(),
+        },
+        disk,
+    )?;
 
     let mut cmd = Command::new(&qemu_path);
     cmd.args(&images.qemu_args).current_dir(workspace.path());
@@ -426,6 +466,7 @@ mod tests {
             ignore: vec![],
             timeout: Duration::from_secs(1),
             max_instructions: None,
+            disk: None,
         };
         let images = resolve_images(&check, &workspace).unwrap();
         let dir = workspace.path().join("images");

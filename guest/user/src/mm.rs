@@ -73,6 +73,30 @@ impl Mapping {
         unsafe { core::ptr::write_volatile((self.address + offset) as *mut u8, value) }
     }
 
+    /// Writes the 8-byte word `value` at `offset` (8-byte aligned; a volatile store).
+    ///
+    /// # Safety
+    /// The page holding `offset` must be writable, or the process dies of `SIGSEGV`.
+    pub unsafe fn write_u64(&self, offset: usize, value: u64) {
+        assert!(
+            offset + 8 <= self.length && offset.is_multiple_of(8),
+            "bad word offset"
+        );
+        // SAFETY: an aligned word inside the mapping, which nothing else references; the
+        // caller vouches that it is writable.
+        unsafe { core::ptr::write_volatile((self.address + offset) as *mut u64, value) }
+    }
+
+    /// Reads the 8-byte word at `offset` (8-byte aligned; a volatile load).
+    pub fn read_u64(&self, offset: usize) -> u64 {
+        assert!(
+            offset + 8 <= self.length && offset.is_multiple_of(8),
+            "bad word offset"
+        );
+        // SAFETY: an aligned word inside the mapping, which is readable while it lives.
+        unsafe { core::ptr::read_volatile((self.address + offset) as *const u64) }
+    }
+
     /// Reads the byte at `offset` (a volatile load, so it touches the page).
     pub fn read_byte(&self, offset: usize) -> u8 {
         assert!(offset < self.length, "read past the mapping");
