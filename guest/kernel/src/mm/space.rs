@@ -86,7 +86,8 @@ pub enum FaultError {
     Bus,
     /// No memory for a frame or a table (SIGKILL-worthy: Linux's OOM).
     OutOfMemory,
-    /// Wait for the disk, then fault again; `true` when this fault queued a read.
+    /// Wait for the disk, then fault again; `true` when the page itself must come back from
+    /// swap (a major fault), `false` when only frames are being written out to make room.
     Wait(bool),
 }
 
@@ -231,7 +232,8 @@ impl AddressSpace {
                         self.table.update(page, 0);
                         frame
                     }
-                    SwapIn::Wait(issued) => return Err(FaultError::Wait(issued)),
+                    // Whoever queued the read, this fault waits for the page to come back.
+                    SwapIn::Wait(_) => return Err(FaultError::Wait(true)),
                     SwapIn::IoError => return Err(FaultError::Bus),
                     SwapIn::OutOfMemory => return Err(FaultError::OutOfMemory),
                 };

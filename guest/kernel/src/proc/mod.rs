@@ -112,7 +112,7 @@ pub struct Process {
     pub min_flt: u64,
     /// Major faults (ones that waited for the disk).
     pub maj_flt: u64,
-    /// The fault being handled has already waited for the disk (it counts as major).
+    /// The fault being handled has waited for its page to come back from swap (major).
     pub fault_waited: bool,
     /// Where the argument strings lie on the initial stack (/proc/<pid>/cmdline).
     pub arg_range: (u64, u64),
@@ -356,9 +356,11 @@ impl Kernel {
                         }
                         crate::vmstat::count_fault(outcome, major);
                     }
-                    Err(FaultError::Wait(_)) => {
-                        // The faulting instruction runs again once the disk has answered.
-                        p.fault_waited = true;
+                    Err(FaultError::Wait(read)) => {
+                        // The faulting instruction runs again once the disk has answered. Only
+                        // a page read back from swap makes the fault major (as Linux counts):
+                        // waiting for frames to be written out does not.
+                        p.fault_waited |= read;
                         p.state = State::Blocked(WaitReason::Disk);
                     }
                     Err(FaultError::Segv(_)) => {

@@ -89,7 +89,7 @@ fn main(args: Args) -> i32 {
         let min = fields.nth(7).and_then(parse);
         let maj = fields.nth(1).and_then(parse);
         if let (Some(min), Some(maj)) = (min, maj) {
-            println!("faults:   {min} minor, {maj} major (waited for the disk)");
+            println!("faults:   {min} minor, {maj} major (read back from swap)");
         }
     }
     if let Some((buffer, len)) = read_file(c"/proc/vmstat") {
