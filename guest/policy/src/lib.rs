@@ -14,6 +14,8 @@
 //! - [`mmap`]: the mmap(2) checks and placement.
 //! - [`mremap`]: the mremap(2) system call.
 //! - [`signal`]: signal numbers and wait statuses.
+//! - [`cow`]: copy-on-write's copy-or-reuse decisions, with a model of fork, write, swap
+//!   and exit.
 //! - [`replace`]: page replacement (FIFO, Clock, LRU by aging) and a fault simulator.
 //! - [`swapslots`]: the swap area's slots with their reference counts.
 #![no_std]
@@ -22,6 +24,7 @@
 
 extern crate alloc;
 
+pub mod cow;
 pub mod cpio;
 pub mod elf;
 pub mod errno;

@@ -9,6 +9,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use sv39_policy::cow::{self, CowAction};
 use sv39_policy::errno::Errno;
 use sv39_policy::fault::{self, Access, FaultDecision, PteFlags, PteState, SegvReason};
 use sv39_policy::vma::{Backing, Brk, DEFAULT_STACK_RLIMIT, MmapLayout, Sharing, VmaSet};
@@ -107,10 +108,10 @@ pub const EWAIT_DISK: Errno = Errno(512);
 /// The rights an entry for `frame` gets in an area granting `flags`: a private frame still
 /// shared after fork stays read-only, so that the next write copies it.
 fn rights(flags: PteFlags, sharing: Sharing, frame: u64) -> u64 {
-    if sharing == Sharing::Private && frame::sharers(frame) > 1 {
-        flags.bits() & !PTE_W
-    } else {
+    if cow::writable(sharing, frame::sharers(frame)) {
         flags.bits()
+    } else {
+        flags.bits() & !PTE_W
     }
 }
 
@@ -269,7 +270,7 @@ impl AddressSpace {
             }
             FaultDecision::Cow { page, flags } => {
                 let old = pte_address(pte);
-                if frame::sharers(old) == 1 {
+                if cow::write_fault(frame::sharers(old)) == CowAction::Reuse {
                     self.table
                         .set(page, make_pte(old, flags.bits() | PTE_V | PTE_A | PTE_D));
                     self.fence(page);
