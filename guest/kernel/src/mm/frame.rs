@@ -374,7 +374,6 @@ pub fn keep_resident(pa: u64) {
     make_resident(pa);
 }
 
-
 /// The mappings of frame `i` from the inline slot and the overflow map.
 fn mappings_of(rmap: &[Packed], more: &BTreeMap<u32, Vec<Packed>>, i: usize) -> Vec<Mapping> {
     let mut out = Vec::new();
