@@ -23,7 +23,11 @@ use std::time::Duration;
 
 use super::qemu::{self, QEMU_USER, Running, Workspace};
 use super::{Capture, CrosscheckError, Status, diff};
-use crate::boot::{BootConfig, HostConsole, ImageSource, Initrd, build_machine};
+use crate::boot::{
+    BootConfig, DiskConfig, DiskSource, HostConsole, ImageSource, Initrd, build_machine_with_disk,
+    default_disk_size, open_disk,
+};
+use crate::devices::virtio_blk::{DiskTiming, Transport};
 use crate::devices::{GuestLog, HostInput, HostIo, UartInput};
 use crate::images;
 use crate::program::{EXAMPLES_GUEST_DIR, ProgramSource, ProgramSpec, guest_path};
@@ -179,22 +183,38 @@ pub fn check_program(check: &ProgramCheck) -> Result<ProgramReport, CrosscheckEr
             Box::new(stderr.clone()),
         ),
     };
-    let mut machine = build_machine(BootConfig {
-        bios: Some(ImageSource::Embedded(
-            images::FIRMWARE_NAME,
-            images::FIRMWARE,
-        )),
-        kernel: Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
-        initrd: Some(Initrd::Bytes {
-            name: "the program's initramfs".into(),
-            data: prepared.initramfs,
-        }),
-        append: None,
-        init: Some(prepared.init.clone()),
-        ram_size: crate::layout::DEFAULT_RAM,
-        console,
-        mmu: crate::mmu::MmuConfig::default(),
-    })?;
+    // The same scratch disk `sv39 run` gives the embedded kernel, so a program larger than
+    // RAM swaps here too (qemu-riscv64 has the host's memory).
+    let disk = open_disk(
+        &DiskConfig {
+            source: DiskSource::Temporary {
+                size: default_disk_size(crate::layout::DEFAULT_RAM),
+            },
+            transport: Transport::Legacy,
+            timing: DiskTiming::default(),
+        },
+        crate::layout::DEFAULT_RAM,
+    )
+    .map_err(|e| CrosscheckError::Usage(format!("the scratch disk: {e}")))?;
+    let mut machine = build_machine_with_disk(
+        BootConfig {
+            bios: Some(ImageSource::Embedded(
+                images::FIRMWARE_NAME,
+                images::FIRMWARE,
+            )),
+            kernel: Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
+            initrd: Some(Initrd::Bytes {
+                name: "the program's initramfs".into(),
+                data: prepared.initramfs,
+            }),
+            append: None,
+            init: Some(prepared.init.clone()),
+            ram_size: crate::layout::DEFAULT_RAM,
+            console,
+            mmu: crate::mmu::MmuConfig::default(),
+        },
+        Some(disk),
+    )?;
 
     let workspace = Workspace::new()?;
     let program_path = lay_out(&workspace, &check.spec)?;

@@ -47,8 +47,12 @@ pub fn pte_slot(pte: u64) -> Option<u32> {
 
 /// The most slots used, whatever the disk's size: their counts live on the kernel heap.
 const MAX_SLOTS: u64 = 1 << 20;
-/// Frames kept free for page tables and the kernel: user pages are not given the last ones.
-const RESERVE: usize = 64;
+/// Frames kept free for page tables and the kernel: user pages are not given the last
+/// 1/64 of memory (at least 64 frames), enough for the tables of a fork of a space as large
+/// as RAM several times over.
+fn reserve(total: usize) -> usize {
+    (total / 64).max(64)
+}
 /// Pages written out at once when memory (rather than the `vm.frames` budget) runs short.
 const BATCH: usize = 32;
 
@@ -288,9 +292,10 @@ pub enum NoFrame {
 pub fn alloc_user_frame() -> Result<u64, NoFrame> {
     SWAP.with(|s| {
         for _ in 0..4 * BATCH {
-            let (free, _) = frame::usage();
+            let (free, total) = frame::usage();
+            let reserve = reserve(total);
             let (resident, budget) = frame::resident();
-            if resident < budget && free > RESERVE {
+            if resident < budget && free > reserve {
                 return frame::alloc_uninit().ok_or(NoFrame::OutOfMemory);
             }
             if resident >= budget {
@@ -298,7 +303,7 @@ pub fn alloc_user_frame() -> Result<u64, NoFrame> {
                 if s.evict_one().is_some() {
                     continue;
                 }
-                if free > RESERVE {
+                if free > reserve {
                     // Nothing can go (locked, pinned or under I/O): the budget bends.
                     return frame::alloc_uninit().ok_or(NoFrame::OutOfMemory);
                 }
@@ -312,7 +317,7 @@ pub fn alloc_user_frame() -> Result<u64, NoFrame> {
                     None => break,
                 }
             }
-            if freed && frame::usage().0 > RESERVE {
+            if freed && frame::usage().0 > reserve {
                 continue;
             }
             if s.writes_in_flight() > 0 {
