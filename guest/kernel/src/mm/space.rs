@@ -127,6 +127,9 @@ pub struct AddressSpace {
     pub layout: MmapLayout,
     /// mlockall(MCL_FUTURE): lock every page mapped from now on.
     pub lock_future: bool,
+    /// Frames a system call holds across its waits for the disk (see `uaccess`): released
+    /// when the call finishes, or with the space.
+    pub pinned: Vec<u64>,
     asid: u16,
     asid_generation: u64,
 }
@@ -142,6 +145,7 @@ impl AddressSpace {
             brk: Brk::new(0),
             layout,
             lock_future: false,
+            pinned: Vec::new(),
             asid: 0,
             asid_generation: 0,
         })
@@ -277,13 +281,13 @@ impl AddressSpace {
                     FaultOutcome::CowReuse
                 } else {
                     let copy = swap::alloc_user_frame()?;
-                    phys::copy_frame(copy, old);
-                    // The allocation may have evicted the old frame: only copy what is
-                    // still mapped here.
+                    // The allocation may have evicted the old frame (and even handed it back
+                    // as `copy`): copy only what is still mapped here, else fault again.
                     if self.table.lookup(page) != pte {
                         frame::release(copy);
                         return Ok(FaultOutcome::Spurious);
                     }
+                    phys::copy_frame(copy, old);
                     self.map_new(page, copy, flags.bits() | PTE_A | PTE_D)?;
                     FaultOutcome::CowCopy
                 }
@@ -483,6 +487,7 @@ impl AddressSpace {
             brk: self.brk,
             layout: self.layout.clone(),
             lock_future: false,
+            pinned: Vec::new(),
             asid: 0,
             asid_generation: 0,
         };
@@ -504,6 +509,9 @@ impl AddressSpace {
             }
             if child.table.set(va, shared_pte).is_none() {
                 child.destroy();
+                if downgraded {
+                    self.fence_all_pages();
+                }
                 return Err(FaultError::OutOfMemory);
             }
             if pte & PTE_V != 0 {
@@ -528,6 +536,9 @@ impl AddressSpace {
         if self.is_active() {
             super::switch_to_kernel();
             ASIDS.with(|a| a.current = None);
+        }
+        for &pa in &self.pinned {
+            frame::release(pa);
         }
         let roots = user_root_indices();
         let mut leaves = Vec::new();

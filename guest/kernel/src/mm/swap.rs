@@ -404,7 +404,8 @@ pub fn complete() -> bool {
                     if !ok {
                         crate::klog!("swap: reading slot {} failed", io.slot);
                     }
-                    frame::make_resident(pa);
+                    // Not on the policy's list until a fault maps it: evicting a page read
+                    // for a process that has not run yet would only read it again.
                 }
                 Op::Write => {
                     frame::update_flags(pa, 0, flag::WRITING);
@@ -447,6 +448,12 @@ pub fn configure(bootargs: &str) {
             }
         } else if let Some(n) = word.strip_prefix("vm.frames=") {
             match n.parse::<usize>() {
+                // One instruction may need its own page and a data page at once: with a
+                // single frame they would evict each other forever.
+                Ok(1) => {
+                    crate::klog!("vm.frames=1: raised to 2 (an instruction and its data)");
+                    budget = Some(2);
+                }
                 Ok(n) if n > 0 => budget = Some(n),
                 _ => crate::klog!("vm.frames={n}: not a positive number; ignored"),
             }

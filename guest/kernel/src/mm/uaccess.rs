@@ -12,23 +12,25 @@ use sv39_policy::fault::Access;
 
 use super::frame;
 use super::phys::{self, PAGE_SIZE};
-use super::space::AddressSpace;
+use super::space::{AddressSpace, EWAIT_DISK};
 
 /// The longest path or string argument accepted (Linux's PATH_MAX).
 pub const MAX_STRING: usize = 4096;
 
-/// Calls `chunk(pa, offset_in_buffer, len)` for each page-bounded piece of `[va, va + len)`.
+/// Makes every page of `[va, va + len)` present for `access` and holds each frame (one
+/// reference), returning the page-bounded pieces `(pa, offset_in_buffer, len)`.
 ///
-/// Every page is made present (and held) before the first call, so a system call whose
-/// chunks have effects (console output, a pipe) either does all of them or none: a page that
-/// must come back from swap first makes it wait ([`EWAIT_DISK`](super::space::EWAIT_DISK)) and restart from scratch.
-pub fn for_each_chunk(
+/// A page that must first come back from swap makes the call wait ([`EWAIT_DISK`]) and
+/// restart; the frames already held stay held across the wait (in the space's `pinned`),
+/// so the restarted call finds them present and makes progress even when memory, or the
+/// `vm.frames` budget, cannot hold the program and the whole buffer at once. Any other
+/// outcome releases those older holds.
+fn hold(
     space: &mut AddressSpace,
     va: u64,
     len: u64,
     access: Access,
-    mut chunk: impl FnMut(u64, usize, usize),
-) -> Result<(), Errno> {
+) -> Result<Vec<(u64, usize, usize)>, Errno> {
     let end = va.checked_add(len).ok_or(Errno::EFAULT)?;
     let mut pieces: Vec<(u64, usize, usize)> = Vec::new();
     let mut at = va;
@@ -38,7 +40,6 @@ pub fn for_each_chunk(
         let n = page_end.min(end) - at;
         match space.user_physical(at, access) {
             Ok(pa) => {
-                // Held, so that making later pages present cannot evict this one.
                 frame::retain(pa & !(PAGE_SIZE - 1));
                 pieces.push((pa, (at - va) as usize, n as usize));
             }
@@ -49,15 +50,58 @@ pub fn for_each_chunk(
         }
         at += n;
     }
-    if result.is_ok() {
-        for &(pa, off, n) in &pieces {
-            chunk(pa, off, n);
+    match result {
+        Err(e) if e == EWAIT_DISK => {
+            // This attempt held again everything the last one held (the call restarts from
+            // its beginning), and more: keep its holds instead.
+            let held = pieces
+                .iter()
+                .map(|&(pa, _, _)| pa & !(PAGE_SIZE - 1))
+                .collect();
+            for pa in core::mem::replace(&mut space.pinned, held) {
+                frame::release(pa);
+            }
+            Err(e)
+        }
+        other => {
+            for pa in core::mem::take(&mut space.pinned) {
+                frame::release(pa);
+            }
+            match other {
+                Ok(()) => Ok(pieces),
+                Err(e) => {
+                    release(&pieces);
+                    Err(e)
+                }
+            }
         }
     }
-    for &(pa, _, _) in &pieces {
+}
+
+/// Drops the holds [`hold`] took.
+fn release(pieces: &[(u64, usize, usize)]) {
+    for &(pa, _, _) in pieces {
         frame::release(pa & !(PAGE_SIZE - 1));
     }
-    result
+}
+
+/// Calls `chunk(pa, offset_in_buffer, len)` for each page-bounded piece of `[va, va + len)`.
+///
+/// Every page is made present (and held) before the first call, so a system call whose
+/// chunks have effects (console output, a pipe) either does all of them or none.
+pub fn for_each_chunk(
+    space: &mut AddressSpace,
+    va: u64,
+    len: u64,
+    access: Access,
+    mut chunk: impl FnMut(u64, usize, usize),
+) -> Result<(), Errno> {
+    let pieces = hold(space, va, len, access)?;
+    for &(pa, off, n) in &pieces {
+        chunk(pa, off, n);
+    }
+    release(&pieces);
+    Ok(())
 }
 
 /// Makes the pages of `[va, va + len)` present for `access` before a system call does
@@ -65,15 +109,8 @@ pub fn for_each_chunk(
 /// that follows cannot make it wait for the disk and run again from the start. Nothing is
 /// evicted between the two: eviction happens only when a frame is allocated.
 pub fn prefault(space: &mut AddressSpace, va: u64, len: u64, access: Access) -> Result<(), Errno> {
-    if len == 0 {
-        return Ok(());
-    }
-    let end = va.checked_add(len).ok_or(Errno::EFAULT)?;
-    let mut page = va & !(PAGE_SIZE - 1);
-    while page < end {
-        space.user_physical(page.max(va), access)?;
-        page += PAGE_SIZE;
-    }
+    let pieces = hold(space, va, len, access)?;
+    release(&pieces);
     Ok(())
 }
 

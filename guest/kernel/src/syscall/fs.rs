@@ -19,7 +19,12 @@ use crate::fs::{
     ConsoleStream, DT_DIR, DT_REG, DirEntry, FileRef, Node, O_ACCMODE, O_APPEND, O_CLOEXEC,
     O_CREAT, O_DIRECTORY, O_NONBLOCK, O_TRUNC, O_WRONLY, OpenFile, procfs,
 };
+use crate::mm::space::EWAIT_DISK;
 use crate::mm::uaccess;
+
+/// The most bytes one read or write moves between a file or the console and user memory:
+/// the user pages of a transfer are held in memory together.
+const MAX_TRANSFER: u64 = 4 << 20;
 use crate::proc::{Kernel, Outcome, Process, WaitReason, exit, signal, wake_all};
 
 /// `AT_FDCWD`.
@@ -201,6 +206,8 @@ fn read_into(p: &mut Process, file: &FileRef, buf: u64, count: u64) -> Result<i6
                 }
             };
             let start = (offset as usize).min(data.len());
+            // At most 4 MiB a call, as for console writes (a short read).
+            let count = count.min(MAX_TRANSFER);
             let end = start.saturating_add(count as usize).min(data.len());
             uaccess::copy_out(p.space(), buf, &data[start..end]).map_err(err)?;
             f.offset += (end - start) as u64;
@@ -229,6 +236,9 @@ fn write_from(
                 ConsoleStream::Stderr => Command::Stderr,
                 _ => Command::Stdout,
             };
+            // At most 4 MiB a call (a short write, which callers loop on): the pages written
+            // are all held at once, and a buffer larger than memory could never be.
+            let count = count.min(MAX_TRANSFER);
             uaccess::for_each_chunk(p.space(), buf, count, Access::Read, |pa, _, n| {
                 stdio::write_physical(command, pa, n as u64);
             })
@@ -276,7 +286,17 @@ fn write_from(
             }
             let n = remaining.min(room as u64);
             let mut bytes = alloc::vec![0u8; n as usize];
-            uaccess::copy_in(p.space(), buf + done, &mut bytes).map_err(err)?;
+            if let Err(e) = uaccess::copy_in(p.space(), buf + done, &mut bytes) {
+                // What is already in the pipe stays written, across a wait for swap too.
+                return if e == EWAIT_DISK {
+                    p.partial_write = done;
+                    Err(Outcome::Block(WaitReason::Disk))
+                } else if done > 0 {
+                    Ok(done as i64)
+                } else {
+                    Err(err(e))
+                };
+            }
             pipe_ref.borrow_mut().buffer.extend(bytes);
             wake_all(WaitReason::Pipe);
             let done = done + n;
