@@ -474,7 +474,9 @@ impl Hart {
         let (fresh, _) = self.walk_page_table(bus, vaddr, kind, ctx, false);
         let stale = match fresh {
             Ok(leaf) => leaf.pte != entry.pte || leaf.level != entry.level,
-            Err(_) => true,
+            // A walk that faults is stale only if the cached entry allowed the access: a
+            // store hitting a read-only entry (copy-on-write) faults either way.
+            Err(_) => mmu::walker::permitted(entry.pte, kind, ctx),
         };
         if stale {
             self.mmu.counters.stale_hits += 1;
