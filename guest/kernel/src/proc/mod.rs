@@ -372,7 +372,8 @@ impl Kernel {
                         exit::terminate(self, &mut p, signal::SIGBUS);
                     }
                     Err(FaultError::OutOfMemory) => {
-                        crate::klog!("{}[{}]: out of memory, killed", p.comm, p.pid);
+                        // Said where the program's errors go, as for a segfault.
+                        signal::report_fault(&p, "out of memory (killed)", stval, scause);
                         exit::terminate(self, &mut p, signal::SIGKILL);
                     }
                 }
