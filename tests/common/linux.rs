@@ -110,7 +110,10 @@ fn write_if_changed(path: &Path, bytes: &[u8]) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).unwrap();
     }
-    let partial = path.with_extension(format!("partial.{}", std::process::id()));
+    // Unique per call: tests of one binary run on threads and may stage the same file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = path.with_extension(format!("partial.{}.{n}", std::process::id()));
     std::fs::write(&partial, bytes).unwrap_or_else(|e| panic!("write {}: {e}", partial.display()));
     std::fs::rename(&partial, path).unwrap_or_else(|e| panic!("rename {}: {e}", path.display()));
 }
