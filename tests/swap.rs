@@ -36,7 +36,7 @@ mod linux_common;
 
 use linux_common::{
     Outcome, QEMU, QEMU_PACKAGE, Run, blessing, build, first_difference, have_tool, reference_only,
-    run_qemu, run_with_timeout, source_dir, stage_dir, sv39_timeout, tests_dir,
+    run_qemu, run_with_timeout, source_dir, stage_dir, sv39_timeout, tests_dir, write_if_changed,
 };
 use std::path::PathBuf;
 use std::process::Command;
@@ -130,23 +130,11 @@ fn read_expected(name: &str) -> Expected {
     Expected { stdout, status }
 }
 
-/// Writes a file through a temporary name and a rename: the forktree tests bless one case
-/// from three threads.
-fn write_atomically(path: PathBuf, bytes: &[u8]) {
-    std::fs::create_dir_all(expected_dir()).unwrap();
-    let partial = path.with_extension(format!(
-        "partial.{}.{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::write(&partial, bytes).unwrap_or_else(|e| panic!("write {}: {e}", partial.display()));
-    std::fs::rename(&partial, &path).unwrap_or_else(|e| panic!("rename {}: {e}", path.display()));
-}
-
 fn write_expected(name: &str, e: &Expected) {
-    write_atomically(expected_dir().join(format!("{name}.out")), &e.stdout);
-    write_atomically(
-        expected_dir().join(format!("{name}.status")),
+    // Through a temporary name: the forktree tests bless one case from three threads.
+    write_if_changed(&expected_dir().join(format!("{name}.out")), &e.stdout);
+    write_if_changed(
+        &expected_dir().join(format!("{name}.status")),
         format!("{}\n", e.status).as_bytes(),
     );
 }

@@ -103,7 +103,7 @@ pub fn have_tool(name: &str) -> bool {
 
 /// Writes `bytes` to `path` unless it already holds them, through a temporary file and a
 /// rename, so a concurrent reader never sees half a file.
-fn write_if_changed(path: &Path, bytes: &[u8]) {
+pub fn write_if_changed(path: &Path, bytes: &[u8]) {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return;
     }
