@@ -4,7 +4,9 @@
 //! the device that owns it. An address with nothing behind it is an access fault, reported
 //! to the hart as [`BusFault`].
 
-use crate::devices::{BootRom, Clint, Finisher, HostIo, Htif, HtifEvent, Plic, Uart, VirtioBlk};
+use crate::devices::{
+    BootRom, Clint, FaultTrace, Finisher, HostIo, Htif, HtifEvent, Plic, Uart, VirtioBlk,
+};
 use crate::layout::*;
 use crate::ram::{PAGE_CODE, PAGE_WATCHED, Ram};
 
@@ -64,6 +66,8 @@ pub struct Bus {
     pub finisher: Finisher,
     /// sv39's host I/O device (the guest's stdin, stdout, stderr and log).
     pub hostio: HostIo,
+    /// sv39's fault-trace channel (the kernel's report of each fault's kind).
+    pub fault_trace: FaultTrace,
     /// HTIF `tohost`/`fromhost`, when the loaded ELF defines them.
     pub htif: Option<Htif>,
     /// The virtio-blk disk on the first virtio-mmio transport; without it the transport's
@@ -88,6 +92,7 @@ impl Bus {
             uart,
             finisher: Finisher::new(),
             hostio: HostIo::default(),
+            fault_trace: FaultTrace::new(),
             htif: None,
             disk: None,
             exit: None,
@@ -209,6 +214,8 @@ impl Bus {
             self.finisher.read(off, size)
         } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE) {
             self.hostio.read(off, size)
+        } else if let Some(off) = in_range(paddr, n, FAULT_TRACE_BASE, FAULT_TRACE_SIZE) {
+            self.fault_trace.read(off, size)
         } else if let Some(off) = in_range(paddr, n, VIRTIO0_BASE, VIRTIO0_SIZE)
             && let Some(disk) = &mut self.disk
         {
@@ -244,6 +251,13 @@ impl Bus {
                 self.run_hostio_command();
             }
             r
+        } else if let Some(off) = in_range(paddr, n, FAULT_TRACE_BASE, FAULT_TRACE_SIZE) {
+            if off == crate::devices::fault_trace::reg::EVENT && size == 8 {
+                self.fault_trace.write_event(self.cycle, value);
+                Ok(())
+            } else {
+                self.fault_trace.write(off, size, value)
+            }
         } else if let Some(off) = in_range(paddr, n, VIRTIO0_BASE, VIRTIO0_SIZE)
             && let Some(disk) = &mut self.disk
         {

@@ -25,6 +25,7 @@
 //! 0x1000_0000  serial@10000000     ns16550a, PLIC source 10, 3.6864 MHz clock
 //! 0x1000_1000  virtio_mmio@10001000  virtio,mmio, PLIC source 1 (only with a disk)
 //! 0x1002_0000  hostio@10020000     sv39,hostio (sv39 only; see devices::hostio)
+//! 0x1003_0000  fault-trace@10030000 sv39,fault-trace (sv39 only; see devices::fault_trace)
 //! 0x8000_0000  memory@80000000     RAM
 //! ```
 //!
@@ -207,6 +208,11 @@ fn build_soc(fdt: &mut FdtWriter, cfg: &FdtConfig) -> Result<(), FdtError> {
     fdt.property_array_u64("reg", &[HOSTIO_BASE, HOSTIO_SIZE])?;
     fdt.property_string("compatible", "sv39,hostio")?;
     fdt.end_node(hostio)?;
+
+    let trace = fdt.begin_node(&format!("fault-trace@{FAULT_TRACE_BASE:x}"))?;
+    fdt.property_array_u64("reg", &[FAULT_TRACE_BASE, FAULT_TRACE_SIZE])?;
+    fdt.property_string("compatible", "sv39,fault-trace")?;
+    fdt.end_node(trace)?;
 
     let test = fdt.begin_node(&format!("test@{FINISHER_BASE:x}"))?;
     fdt.property_phandle(TEST_PHANDLE)?;

@@ -8,6 +8,7 @@
 //! 0x1000_0000  UART 16550A         IRQ 10
 //! 0x1000_1000  virtio-mmio #0      virtio-blk, IRQ 1 (only with a disk; unmapped otherwise)
 //! 0x1002_0000  sv39 hostio         the guest's stdin, stdout, stderr and log (sv39 only)
+//! 0x1003_0000  sv39 fault trace    the kernel's report of each fault's kind (sv39 only)
 //! 0x8000_0000  DRAM                firmware (M-mode), or a bare-metal program with `--bios none`
 //! 0x8020_0000                      kernel (S-mode) when a firmware is loaded
 //! ```
@@ -49,6 +50,11 @@ pub const VIRTIO0_IRQ: u32 = 1;
 pub const HOSTIO_BASE: u64 = 0x1002_0000;
 /// Host I/O register window size.
 pub const HOSTIO_SIZE: u64 = 0x1000;
+/// The sv39 fault-trace channel (see [`crate::devices::fault_trace`]), free in QEMU `virt`'s
+/// map like the host I/O page.
+pub const FAULT_TRACE_BASE: u64 = 0x1003_0000;
+/// Fault-trace register window size.
+pub const FAULT_TRACE_SIZE: u64 = 0x1000;
 /// DRAM base.
 pub const DRAM_BASE: u64 = 0x8000_0000;
 /// Where a kernel goes when a firmware occupies the start of DRAM (QEMU's 2 MiB alignment).

@@ -24,6 +24,7 @@ pub mod layout;
 pub mod loader;
 pub mod machine;
 pub mod mmu;
+pub mod observe;
 pub mod program;
 pub mod ram;
 pub mod trace;

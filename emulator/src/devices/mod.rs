@@ -13,6 +13,7 @@
 
 pub mod bootrom;
 pub mod clint;
+pub mod fault_trace;
 pub mod finisher;
 pub mod guest_log;
 pub mod hostio;
@@ -23,6 +24,7 @@ pub mod virtio_blk;
 
 pub use bootrom::BootRom;
 pub use clint::Clint;
+pub use fault_trace::{FaultKind, FaultTrace, TraceEvent};
 pub use finisher::Finisher;
 pub use guest_log::GuestLog;
 pub use hostio::{HostInput, HostIo};

@@ -1,0 +1,1 @@
+//! The fault accountant (being written).

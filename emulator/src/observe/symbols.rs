@@ -1,0 +1,1 @@
+//! Kernel symbols (being written).
