@@ -1,6 +1,6 @@
 //! What the kernel learns from the device tree the firmware hands over: RAM, the command
-//! line, the initramfs, the first program, the timebase and sv39's host I/O channel. The
-//! tree is the one source of truth for the machine's layout (ARCHITECTURE.md).
+//! line, the initramfs, the first program, the timebase, and sv39's host I/O and fault-trace
+//! channels. The tree is the one source of truth for the machine's layout (ARCHITECTURE.md).
 
 use alloc::vec::Vec;
 
@@ -28,6 +28,8 @@ pub struct BootInfo<'dt> {
     pub timebase: u64,
     /// The physical address of the `sv39,hostio` device, when there is one.
     pub hostio: Option<u64>,
+    /// The physical address of the `sv39,fault-trace` device, when there is one.
+    pub fault_trace: Option<u64>,
     /// The PLIC's physical address.
     pub plic: Option<u64>,
     /// Every virtio-mmio transport: physical address and interrupt source.
@@ -116,6 +118,7 @@ pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
             .map(|r| r.starting_address as u64)
     };
     let hostio = compatible("sv39,hostio").find_map(|n| address(&n));
+    let fault_trace = compatible("sv39,fault-trace").find_map(|n| address(&n));
     let plic = compatible("riscv,plic0")
         .chain(compatible("sifive,plic-1.0.0"))
         .find_map(|n| address(&n));
@@ -134,6 +137,7 @@ pub fn boot_info<'dt>(tree: &Fdt<'dt>) -> BootInfo<'dt> {
         init_envp: prop("sv39,init-envp").map(string_list).unwrap_or_default(),
         timebase,
         hostio,
+        fault_trace,
         plic,
         virtio_mmio,
     }

@@ -83,6 +83,9 @@ extern "C" fn kernel_main(hart_id: usize, device_tree: usize) -> ! {
     if let Some(pa) = info.hostio {
         drivers::hostio::probe(pa);
     }
+    if let Some(pa) = info.fault_trace {
+        drivers::fault_trace::probe(pa);
+    }
     setup_swap(&info);
     match initrd {
         Some((start, end)) => {

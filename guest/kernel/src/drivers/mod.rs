@@ -1,6 +1,7 @@
-//! Device drivers: sv39's host I/O channel (with the SBI console as the fallback), the
-//! interrupt controller, and the virtio disk that holds swap.
+//! Device drivers: sv39's host I/O channel (with the SBI console as the fallback), its
+//! fault-trace channel, the interrupt controller, and the virtio disk that holds swap.
 
+pub mod fault_trace;
 pub mod hostio;
 pub mod plic;
 pub mod stdio;

@@ -19,6 +19,7 @@ use sv39_policy::fault::Access;
 
 use crate::arch::cpu;
 use crate::arch::trap::{self, TrapFrame};
+use crate::drivers::fault_trace;
 use crate::fs::FdTable;
 use crate::mm::space::{AddressSpace, FaultError};
 use crate::sbi;
@@ -346,9 +347,16 @@ impl Kernel {
                     cause::LOAD_PAGE_FAULT => Access::Read,
                     _ => Access::Write,
                 };
-                match p.space().handle_fault(stval, access) {
+                let result = p.space().handle_fault(stval, access);
+                // The fault-trace report: once per fault trap, with the same `major` as the
+                // process's counters, so the two always agree.
+                let (kind, major) = match result {
+                    Ok(outcome) => (outcome.into(), core::mem::take(&mut p.fault_waited)),
+                    Err(error) => (error.into(), false),
+                };
+                fault_trace::report(pid, kind, major);
+                match result {
                     Ok(outcome) => {
-                        let major = core::mem::take(&mut p.fault_waited);
                         if major {
                             p.maj_flt += 1;
                         } else {
