@@ -29,6 +29,10 @@
 //!   optimum) and 12 faults.
 //! - `swap_meminfo` (`-m 64M`): MemTotal between 32 and 64 MiB, SwapTotal > 0, the free
 //!   counts within their totals.
+//! - `swap_pageout` (`--stats`): madvise(MADV_PAGEOUT) of 16 written pages, then every byte
+//!   read back: `majflt: +16` (each page read back from the disk) and the kernel's `pswpout`
+//!   and `pswpin` at least 16; EINVAL for a misaligned start, ENOMEM for a range with a hole.
+//!   `swap_pageout_without_disk` (`--no-disk`): the same, but the pages stay (`majflt: +0`).
 
 mod common;
 #[path = "common/linux.rs"]
@@ -395,6 +399,31 @@ const FORKTREE: Case = Case {
     hand_written: false,
 };
 
+/// madvise(MADV_PAGEOUT) with a swap disk: the 16 pages go out and each comes back with a
+/// major fault. qemu-riscv64 ignores the advice (`+0`) and does not look for holes (`0`).
+const PAGEOUT: Case = Case {
+    name: "pageout",
+    program: "swap_pageout",
+    args: &[],
+    kernel_lines: &[
+        ("hole in the range:", "hole in the range: ENOMEM"),
+        ("majflt:", "majflt: +16"),
+    ],
+    hand_written: false,
+};
+
+/// The same without a disk: anonymous pages have nowhere to go and stay.
+const PAGEOUT_WITHOUT_DISK: Case = Case {
+    name: "pageout_without_disk",
+    program: "swap_pageout",
+    args: &[],
+    kernel_lines: &[
+        ("hole in the range:", "hole in the range: ENOMEM"),
+        ("majflt:", "majflt: +0"),
+    ],
+    hand_written: false,
+};
+
 /// The Belady runs' lines that depend on the kernel: qemu-riscv64's mlockall is the host's
 /// (it may fail without CAP_IPC_LOCK) and so is its fault count (qemu's own process's).
 const BELADY_KERNEL_LINES: &[(&str, &str)] = &[("mlockall:", ""), ("faults:", "")];
@@ -465,6 +494,44 @@ fn swap_forktree_clock() {
 #[test]
 fn swap_forktree_lru() {
     forktree("lru");
+}
+
+/// madvise(MADV_PAGEOUT) writes 16 pages to swap now, and touching them again reads each
+/// back (a major fault), contents intact.
+#[test]
+fn swap_pageout() {
+    check_reference(&PAGEOUT);
+    // A pageout that did nothing would leave the pages resident: `majflt: +0`, and no page
+    // written or read; the expected transcript and the counters below rule that out.
+    let expected = String::from_utf8(read_expected(PAGEOUT.name).stdout).unwrap();
+    assert!(
+        expected.lines().any(|l| l == "majflt: +16"),
+        "tests/expected/swap/pageout.out must say `majflt: +16`:\n{expected}"
+    );
+    let Some(stats) = check_sv39(&PAGEOUT, &["--stats"]) else {
+        return;
+    };
+    let block = guest_kernel_block(&stats).unwrap_or_else(|| {
+        panic!("swap_pageout: no `guest kernel:` block in sv39's --stats report:\n{stats}")
+    });
+    for counter in ["pswpout", "pswpin", "pgmajfault"] {
+        let n = counter_after(block, counter).unwrap_or_else(|| {
+            panic!(
+                "swap_pageout: no {counter} counter in the guest kernel's --stats block:\n{block}"
+            )
+        });
+        assert!(
+            n >= 16,
+            "swap_pageout: {counter} is {n}, fewer than the 16 pages paged out:\n{block}"
+        );
+    }
+}
+
+/// Without a swap disk MADV_PAGEOUT succeeds, but anonymous pages stay where they are.
+#[test]
+fn swap_pageout_without_disk() {
+    check_reference(&PAGEOUT_WITHOUT_DISK);
+    check_sv39(&PAGEOUT_WITHOUT_DISK, &["--no-disk"]);
 }
 
 /// FIFO with 3 frames: 9 faults on 1 2 3 4 1 2 5 1 2 3 4 5.
@@ -644,6 +711,7 @@ fn every_swap_program_has_a_test() {
         "swap_forktree",
         "swap_belady",
         "swap_meminfo",
+        "swap_pageout",
     ];
     let cases = [
         &COW,
@@ -653,6 +721,8 @@ fn every_swap_program_has_a_test() {
         &BELADY_FIFO_3,
         &BELADY_FIFO_4,
         &BELADY_FIFO_5,
+        &PAGEOUT,
+        &PAGEOUT_WITHOUT_DISK,
     ];
     for entry in std::fs::read_dir(source_dir()).unwrap() {
         let path = entry.unwrap().path();

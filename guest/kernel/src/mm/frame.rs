@@ -369,6 +369,24 @@ pub fn choose_victim(
     })
 }
 
+/// Takes user frame `pa` off the resident list for `madvise(MADV_PAGEOUT)` if the policy
+/// could evict it now and exactly one entry maps it (Linux pages out only pages that one
+/// process maps); `cached` says whether the swap cache holds it. `false`: it stays.
+pub fn take_for_pageout(pa: u64, cached: bool) -> bool {
+    with(|f| {
+        let i = f.idx(pa);
+        let mapped = usize::from(f.rmap[i] != Packed::default())
+            + f.rmap_more.get(&(i as u32)).map_or(0, Vec::len);
+        let eligible = mapped == 1
+            && f.resident.contains(i)
+            && evictable(f.flags[i], f.refcount[i], 1, cached);
+        if eligible {
+            f.resident.remove(i);
+        }
+        eligible
+    })
+}
+
 /// Puts a frame that [`choose_victim`] returned but could not be evicted back on the list.
 pub fn keep_resident(pa: u64) {
     make_resident(pa);

@@ -374,6 +374,23 @@ impl AddressSpace {
         }
     }
 
+    /// Pushes the resident pages of `[start, end)` out of memory now (`madvise(MADV_PAGEOUT)`):
+    /// each page this space alone maps goes to swap, or is dropped if it is an unmodified file
+    /// page; shared, locked and pinned pages stay, and so do anonymous pages without swap.
+    /// [`EWAIT_DISK`] when the disk's queue is full: the call waits and starts over, and the
+    /// pages already out are swap entries by then, so they are not done twice.
+    pub fn page_out_range(&mut self, start: u64, end: u64) -> Result<(), Errno> {
+        let mut va = start;
+        while va < end {
+            let pte = self.table.lookup(va);
+            if pte & PTE_V != 0 && swap::page_out(pte_address(pte)) == swap::PageOut::Busy {
+                return Err(EWAIT_DISK);
+            }
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
     /// Moves the entries of `[from, from + len)` to `[to, to + len)` (mremap), frames, swap
     /// entries and all; the target range holds no entries.
     pub fn move_pages(&mut self, from: u64, to: u64, len: u64) {

@@ -329,6 +329,40 @@ pub fn alloc_user_frame() -> Result<u64, NoFrame> {
     })
 }
 
+/// What [`page_out`] did with one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageOut {
+    /// The page left memory: written to swap (or on its way), or dropped (a clean file page).
+    Done,
+    /// It stays: shared, locked, held by a system call, under I/O, or there is no swap (or no
+    /// free slot) for it.
+    Skipped,
+    /// The disk's queue is full: ask again once requests complete.
+    Busy,
+}
+
+/// Reclaims user frame `pa` now, as `madvise(MADV_PAGEOUT)` asks: through the same eviction
+/// as the replacement policy's victims, so its entry becomes a swap entry and the next touch
+/// reads it back (a major fault).
+pub fn page_out(pa: u64) -> PageOut {
+    SWAP.with(|s| {
+        if !frame::take_for_pageout(pa, s.by_frame.contains_key(&pa)) {
+            return PageOut::Skipped;
+        }
+        match s.evict(pa) {
+            Evicted::Kept => {
+                frame::keep_resident(pa);
+                if s.slots.is_some() && !virtio_blk::has_room() {
+                    PageOut::Busy
+                } else {
+                    PageOut::Skipped
+                }
+            }
+            Evicted::Freed | Evicted::Writing => PageOut::Done,
+        }
+    })
+}
+
 /// The outcome of a fault on a swap entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwapIn {

@@ -146,27 +146,58 @@ pub fn mprotect(p: &mut Process, a: &Args) -> Result<i64, Errno> {
 }
 
 /// madvise(2): MADV_DONTNEED drops private anonymous pages (they read as zero again);
-/// other advice is accepted and ignored.
+/// MADV_PAGEOUT (Linux 5.4) reclaims the range's pages at once, as the replacement policy
+/// would its victims; MADV_COLD is a hint this kernel has no use for; other advice is
+/// accepted and ignored.
 pub fn madvise(p: &mut Process, a: &Args) -> Result<i64, Errno> {
     const MADV_DONTNEED: u64 = 4;
-    let (start, len) = (a.u(0), a.u(1));
+    const MADV_COLD: u64 = 20;
+    const MADV_PAGEOUT: u64 = 21;
+    let (start, len, advice) = (a.u(0), a.u(1), a.u(2));
     if !is_page_aligned(start) {
         return Err(Errno::EINVAL);
     }
-    if a.u(2) == MADV_DONTNEED {
-        let end = start
-            .checked_add(page_ceil(len).ok_or(Errno::EINVAL)?)
-            .ok_or(Errno::EINVAL)?;
-        let space = p.space();
-        let ranges: alloc::vec::Vec<_> = space
-            .vmas
-            .overlapping(start..end)
-            .filter(|v| v.sharing == Sharing::Private)
-            .map(|v| v.start.max(start)..v.end.min(end))
-            .collect();
-        for r in ranges {
-            space.drop_range(r.start, r.end);
+    let end = start
+        .checked_add(page_ceil(len).ok_or(Errno::EINVAL)?)
+        .ok_or(Errno::EINVAL)?;
+    let space = p.space();
+    match advice {
+        MADV_DONTNEED => {
+            let ranges: alloc::vec::Vec<_> = space
+                .vmas
+                .overlapping(start..end)
+                .filter(|v| v.sharing == Sharing::Private)
+                .map(|v| v.start.max(start)..v.end.min(end))
+                .collect();
+            for r in ranges {
+                space.drop_range(r.start, r.end);
+            }
         }
+        MADV_COLD | MADV_PAGEOUT => {
+            // As Linux: the advice applies to the mapped parts, and a range with unmapped
+            // parts is ENOMEM.
+            let mut mapped_to = start;
+            let mut hole = false;
+            let ranges: alloc::vec::Vec<_> = space
+                .vmas
+                .overlapping(start..end)
+                .map(|v| {
+                    hole |= v.start > mapped_to;
+                    mapped_to = v.end;
+                    v.start.max(start)..v.end.min(end)
+                })
+                .collect();
+            hole |= mapped_to < end;
+            if advice == MADV_PAGEOUT {
+                for r in ranges {
+                    space.page_out_range(r.start, r.end)?;
+                }
+            }
+            if hole {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        _ => {}
     }
     Ok(0)
 }
