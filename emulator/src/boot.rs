@@ -128,6 +128,8 @@ pub struct BootConfig {
     pub console: HostConsole,
     /// TLB geometry, A/D policy and checking.
     pub mmu: crate::mmu::MmuConfig,
+    /// The cost model (the disk's latencies included).
+    pub timing: crate::timing::Timing,
 }
 
 /// Why the machine could not be built.
@@ -198,8 +200,6 @@ pub struct DiskConfig {
     pub source: DiskSource,
     /// The virtio-mmio register layout (legacy unless `--virtio-modern`).
     pub transport: Transport,
-    /// How long requests take.
-    pub timing: DiskTiming,
 }
 
 /// The disk could not be set up.
@@ -293,7 +293,8 @@ pub fn open_disk(cfg: &DiskConfig, ram_size: u64) -> Result<VirtioBlk, DiskError
             (file, path.clone())
         }
     };
-    VirtioBlk::new(file, cfg.transport, cfg.timing)
+    // The machine installs its cost model's latencies (Machine::set_timing).
+    VirtioBlk::new(file, cfg.transport, DiskTiming::default())
         .map_err(|reason| DiskError::Image { path, reason })
 }
 
@@ -469,6 +470,7 @@ pub fn build_machine_with_disk(
     }
     let mut machine = Machine::new(bus, BOOTROM_BASE);
     machine.hart.mmu = crate::mmu::Mmu::new(cfg.mmu);
+    machine.set_timing(cfg.timing);
     machine.set_reset_images(images);
     Ok(machine)
 }
@@ -499,6 +501,7 @@ mod tests {
                 hostio: HostIo::default(),
             },
             mmu: crate::mmu::MmuConfig::default(),
+            timing: crate::timing::Timing::default(),
         }
     }
 
@@ -557,7 +560,6 @@ mod tests {
         let cfg = DiskConfig {
             source,
             transport: Transport::Legacy,
-            timing: DiskTiming::default(),
         };
         open_disk(&cfg, DEFAULT_RAM)
     }

@@ -116,13 +116,20 @@ impl Bus {
     #[inline(always)]
     pub fn write<const N: usize>(&mut self, paddr: u64, data: [u8; N]) -> Result<bool, BusFault> {
         if let Some(off) = self.ram.offset(paddr, N as u64) {
-            self.ram.write::<N>(off, data);
-            if self.ram.page_flags(off) == 0 {
-                return Ok(false);
-            }
-            return Ok(self.ram_write_hook(paddr, off, N));
+            return Ok(self.write_ram::<N>(paddr, off, data));
         }
         self.write_slow::<N>(paddr, data)
+    }
+
+    /// Writes `N` bytes of RAM at `paddr`, whose RAM offset is `off` (from
+    /// [`Ram::offset`]). Returns `true` when the write had a side effect (code modified, HTIF).
+    #[inline(always)]
+    pub fn write_ram<const N: usize>(&mut self, paddr: u64, off: usize, data: [u8; N]) -> bool {
+        self.ram.write::<N>(off, data);
+        if self.ram.page_flags(off) == 0 {
+            return false;
+        }
+        self.ram_write_hook(paddr, off, N)
     }
 
     #[cold]

@@ -27,4 +27,5 @@ pub mod mmu;
 pub mod observe;
 pub mod program;
 pub mod ram;
+pub mod timing;
 pub mod trace;

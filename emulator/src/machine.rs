@@ -20,11 +20,15 @@ const JUMP_SLOTS: usize = 1 << 12;
 /// Drop all decoded blocks once the arena holds this many instructions.
 const ARENA_LIMIT: usize = 1 << 22;
 
-/// A decoded instruction with the handler that executes it.
+/// A decoded instruction with the handler that executes it and its cost.
 #[derive(Clone, Copy)]
 struct Decoded {
     handler: Handler,
     insn: Insn,
+    /// Class cost of the block's instructions up to and including this one.
+    cum_cost: u32,
+    /// Extra cycles when this instruction is a taken branch.
+    taken_extra: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -168,6 +172,17 @@ impl Machine {
         self.reset_images = images;
     }
 
+    /// Installs a cost model. Decoded blocks carry their costs, so they are dropped; the disk
+    /// takes its latencies from the model too.
+    pub fn set_timing(&mut self, timing: crate::timing::Timing) {
+        self.hart.timing = timing;
+        self.cache.clear();
+        self.bus.clear_code_marks();
+        if let Some(disk) = &mut self.bus.disk {
+            disk.set_timing(timing.disk());
+        }
+    }
+
     /// Counters of the run so far.
     pub fn stats(&self) -> MachineStats {
         MachineStats {
@@ -205,10 +220,11 @@ impl Machine {
                 if let Some(cause) = self.hart.pending_interrupt() {
                     let pc = self.hart.pc;
                     obs.trap(&self.hart, cause, 0, pc);
+                    self.hart.stall_cycles += self.hart.timing.trap_entry as u64;
                     self.hart.pc = self.hart.take_trap(cause, 0, pc);
                 }
             }
-            if self.hart.waiting && !self.wait_for_interrupt() {
+            if self.hart.waiting && !self.wait_for_interrupt(obs) {
                 self.bus.uart.flush();
                 return RunOutcome::Deadlock;
             }
@@ -238,13 +254,15 @@ impl Machine {
 
     /// The hart is in `wfi`: let time pass until an interrupt is pending (whether or not it
     /// is globally enabled, as the spec requires). Returns `false` if none can ever come.
-    fn wait_for_interrupt(&mut self) -> bool {
+    fn wait_for_interrupt<O: Observer>(&mut self, obs: &mut O) -> bool {
+        let start = self.hart.cycle();
         loop {
             self.refresh_interrupts();
             let c = &self.hart.csr;
             if c.mip() & c.mie != 0 {
                 self.hart.waiting = false;
                 self.hart.irq_check = true;
+                obs.waited(&self.hart, self.hart.cycle() - start);
                 return true;
             }
             if self.next_event == u64::MAX {
@@ -267,8 +285,10 @@ impl Machine {
         log::info!("guest requested a reset");
         let cycle = self.hart.cycle();
         let mmu_config = self.hart.mmu.config;
+        let timing = self.hart.timing;
         self.hart = Hart::new(crate::layout::BOOTROM_BASE, 0);
         self.hart.mmu = crate::mmu::Mmu::new(mmu_config);
+        self.hart.timing = timing;
         // Time keeps running across a reset, as on hardware.
         self.hart.stall_cycles = cycle;
         self.cache.clear();
@@ -308,6 +328,7 @@ impl Machine {
         // each instruction, so CSR reads and MMIO inside the block see exact values without
         // a memory dependency from one instruction to the next.
         let base_instret = hart.instret;
+        let base_icycles = hart.icycles;
         let mut retired = 0u64;
         let mut last = Step::Next;
         for d in insns {
@@ -323,6 +344,11 @@ impl Machine {
             }
             retired += 1;
             hart.instret = base_instret + retired;
+            hart.icycles = base_icycles + d.cum_cost as u64;
+            if step == Step::Jump {
+                // Only a conditional branch has a taken_extra, and it jumps when taken.
+                hart.stall_cycles += d.taken_extra as u64;
+            }
             if O::ACTIVE {
                 obs.retire(hart, privilege, pc, insn);
             }
@@ -344,7 +370,12 @@ impl Machine {
                 self.deliver(trap, pc, obs);
             }
             // A side effect (MMIO, code written, wfi) may have changed an interrupt line.
-            Step::Sync => self.hart.irq_check = true,
+            Step::Sync => {
+                self.hart.irq_check = true;
+                if O::ACTIVE {
+                    obs.synced(&self.hart, &mut self.bus);
+                }
+            }
             _ => {}
         }
     }
@@ -367,8 +398,8 @@ impl Machine {
             self.traps_without_progress = 0;
             self.instret_at_last_trap = self.hart.instret;
         }
-        // The trapping instruction does not retire, but it took a cycle.
-        self.hart.stall_cycles += 1;
+        // The trapping instruction does not retire: it costs the trap alone.
+        self.hart.stall_cycles += self.hart.timing.trap_entry as u64;
         self.hart.pc = self.hart.take_trap(cause, trap.tval, pc);
     }
 
@@ -396,6 +427,8 @@ impl Machine {
         } else {
             MAX_BLOCK
         };
+        let timing = self.hart.timing;
+        let mut cum_cost = 0u32;
         let mut off = 0usize;
         while off + 2 <= window.len() {
             let low = u16::from_le_bytes([window[off], window[off + 1]]);
@@ -414,9 +447,12 @@ impl Machine {
             };
             let insn = decode::decode(raw);
             off += insn.len as usize;
+            cum_cost = cum_cost.saturating_add(timing.cost(insn.op));
             self.cache.arena.push(Decoded {
                 handler: HANDLERS[insn.op as usize],
                 insn,
+                cum_cost,
+                taken_extra: timing.taken_extra(insn.op),
             });
             if insn.ends_block() || self.cache.arena.len() - start >= max_block {
                 break;
@@ -462,12 +498,17 @@ impl Machine {
                 self.deliver(trap, pc, obs);
             }
             step => {
+                let timing = self.hart.timing;
                 self.hart.instret += 1;
-                obs.retire(&self.hart, privilege, pc, &insn);
+                self.hart.icycles += timing.cost(insn.op) as u64;
                 self.hart.pc = match step {
-                    Step::Jump => self.hart.next_pc,
+                    Step::Jump => {
+                        self.hart.stall_cycles += timing.taken_extra(insn.op) as u64;
+                        self.hart.next_pc
+                    }
                     _ => pc.wrapping_add(4),
                 };
+                obs.retire(&self.hart, privilege, pc, &insn);
             }
         }
     }

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sv39::boot::{BootConfig, HostConsole, Initrd, build_machine_with_disk};
-use sv39::devices::{DiskTiming, Transport};
+use sv39::devices::Transport;
 use sv39::machine::RunOutcome;
 use sv39::program::{ProgramSource, ProgramSpec};
 use sv39::trace::CommitLog;
@@ -59,6 +59,13 @@ enum Command {
     /// --system` boots images on sv39 and on qemu-system-riscv64 and compares the console
     /// transcripts and exit statuses. Status 2: the check could not be made.
     Crosscheck(Box<CrosscheckArgs>),
+    /// Print a cost model as a commented timing file, to read or to edit for --timing.
+    Timing {
+        /// A timing file to check and print in full, or a built-in model: u74 (the default),
+        /// unit.
+        #[arg(value_name = "FILE|MODEL", default_value = "u74")]
+        spec: String,
+    },
     /// Measure interpreter speed on built-in bare-metal loops (million instructions/s).
     Bench {
         /// Approximate length of each benchmark, in millions of guest instructions.
@@ -137,6 +144,21 @@ struct RunArgs {
     /// Print TLB, walk, fence and fault counters to stderr when the machine stops.
     #[arg(long)]
     stats: bool,
+    /// The cost model: a TOML timing file (see `sv39 timing`), or a built-in model: u74 (a
+    /// simple in-order core of the SiFive U74 class, the default) or unit (one cycle per
+    /// instruction, as QEMU's -icount shift=0).
+    #[arg(long, value_name = "FILE|MODEL")]
+    timing: Option<String>,
+    /// Measure every page fault of the program and print, at exit, a table per kind (cycles,
+    /// instructions, PTE reads, the kernel functions that took the time) on stderr.
+    #[arg(long)]
+    faults: bool,
+    /// Write one row per page fault to FILE: .csv, or .jsonl for JSON lines.
+    #[arg(long, value_name = "FILE")]
+    fault_log: Option<PathBuf>,
+    /// Write a histogram of cycles per fault, one colour per kind, to FILE (.svg).
+    #[arg(long, value_name = "FILE")]
+    fault_plot: Option<PathBuf>,
     /// Write the same counters as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -367,6 +389,16 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             }
         },
+        Command::Timing { spec } => match sv39::timing::Timing::load(&spec) {
+            Ok(t) => {
+                print!("{}", t.to_toml());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sv39: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Bench { millions } => {
             for r in sv39::bench::standard(millions) {
                 let misses = r
@@ -442,6 +474,29 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
     Ok(report.agrees())
 }
 
+/// Refuses a report file whose extension says a format sv39 does not write.
+fn check_extension(path: &std::path::Path, option: &str, accepted: &[&str]) -> anyhow::Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if !accepted.contains(&ext) {
+        anyhow::bail!(
+            "{option} {}: unknown format (the file name must end in .{})",
+            path.display(),
+            accepted.join(" or .")
+        );
+    }
+    Ok(())
+}
+
+/// Flushes the commit log and reports its first write error.
+fn finish_trace<W: std::io::Write>(
+    log: CommitLog<W>,
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let shown = path.map(|p| p.display().to_string()).unwrap_or_default();
+    log.finish()
+        .with_context(|| format!("writing trace file {shown}"))
+}
+
 /// The kernel command line: `--append`, then the words `--policy` and `--frames` stand for.
 fn bootargs(args: &RunArgs) -> Option<String> {
     let policy = args.policy.as_ref().map(|p| format!("vm.policy={p}"));
@@ -459,6 +514,17 @@ fn bootargs(args: &RunArgs) -> Option<String> {
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     use sv39::boot::{DiskConfig, DiskSource, ImageSource, default_disk_size};
     use sv39::images;
+    let timing = match &args.timing {
+        Some(spec) => sv39::timing::Timing::load(spec)?,
+        None => sv39::timing::Timing::default(),
+    };
+    // Bad report files are found before the run, not after it.
+    if let Some(path) = &args.fault_log {
+        check_extension(path, "--fault-log", &["csv", "jsonl"])?;
+    }
+    if let Some(path) = &args.fault_plot {
+        check_extension(path, "--fault-plot", &["svg"])?;
+    }
     let append = bootargs(&args);
     let program = match args.program()? {
         Some(spec) => Some(sv39::program::prepare(&spec)?),
@@ -474,7 +540,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     // Without --kernel the embedded kernel runs, except bare-metal (--bios none) without a
     // PROGRAM, which needs a program of its own.
-    let kernel = match (args.kernel, &bios) {
+    let kernel = match (args.kernel.clone(), &bios) {
         (Some(path), _) => Some(ImageSource::File(path)),
         (None, None) if program.is_none() => None,
         (None, _) => Some(ImageSource::Embedded(images::KERNEL_NAME, images::KERNEL)),
@@ -530,11 +596,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             } else {
                 Transport::Legacy
             };
-            let cfg = DiskConfig {
-                source,
-                transport,
-                timing: DiskTiming::default(),
-            };
+            let cfg = DiskConfig { source, transport };
             Some(sv39::boot::open_disk(&cfg, args.memory)?)
         }
         None => None,
@@ -549,21 +611,46 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ram_size: args.memory,
             console,
             mmu,
+            timing,
         },
         disk,
     )?;
     let limit = args.max_instructions.unwrap_or(u64::MAX);
-    let outcome = match &args.trace {
+    let want_faults = args.faults || args.fault_log.is_some() || args.fault_plot.is_some();
+    let mut accountant = want_faults.then(|| {
+        let symbols = match &args.kernel {
+            Some(path) => std::fs::read(path)
+                .ok()
+                .and_then(|b| sv39::observe::symbols::Symbols::from_elf(&b)),
+            None => sv39::observe::symbols::Symbols::from_elf(images::KERNEL),
+        };
+        let mut a = sv39::observe::faults::FaultAccountant::new(symbols);
+        a.attach(&mut machine.bus);
+        a
+    });
+    let trace = match &args.trace {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create trace file {}", path.display()))?;
-            let mut log = CommitLog::new(std::io::BufWriter::new(file));
-            let outcome = machine.run_observed(limit, &mut log);
-            log.finish()
-                .with_context(|| format!("writing trace file {}", path.display()))?;
+            Some(CommitLog::new(std::io::BufWriter::new(file)))
+        }
+        None => None,
+    };
+    let outcome = match (trace, accountant.as_mut()) {
+        (Some(mut log), Some(acc)) => {
+            let mut both = (log, acc);
+            let outcome = machine.run_observed(limit, &mut both);
+            log = both.0;
+            finish_trace(log, args.trace.as_deref())?;
             outcome
         }
-        None => machine.run(limit),
+        (Some(mut log), None) => {
+            let outcome = machine.run_observed(limit, &mut log);
+            finish_trace(log, args.trace.as_deref())?;
+            outcome
+        }
+        (None, Some(acc)) => machine.run_observed(limit, acc),
+        (None, None) => machine.run(limit),
     };
     // The program's own output comes first, whole, before any report.
     machine.bus.hostio.finish();
@@ -571,6 +658,19 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let stats = machine.stats();
     if args.stats {
         eprintln!("{stats}");
+    }
+    if let Some(acc) = accountant {
+        let profile = acc.finish(&machine.hart);
+        if args.faults {
+            let mut err = std::io::stderr().lock();
+            sv39::observe::report::write_table(&profile, &mut err)?;
+        }
+        if let Some(path) = &args.fault_log {
+            sv39::observe::report::write_log(&profile, path)?;
+        }
+        if let Some(path) = &args.fault_plot {
+            sv39::observe::report::write_plot(&profile, path)?;
+        }
     }
     if let Some(path) = &args.stats_json {
         let json = serde_json::to_string_pretty(&stats)?;

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 
+use crate::bus::Bus;
 use crate::hart::decode::{Insn, Op, ZERO_SINK};
 use crate::hart::{Hart, Privilege};
 
@@ -29,6 +30,51 @@ pub trait Observer {
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn);
     /// A trap is about to be taken: `cause` is the `xcause` value, `pc` the trapping pc.
     fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64);
+    /// The hart waited in `wfi` for `cycles` (called when an interrupt ends the wait).
+    fn waited(&mut self, _hart: &Hart, _cycles: u64) {}
+    /// A block ended with a side effect (MMIO, among them disk notifies and fault-trace
+    /// events): devices may have news for the observer.
+    fn synced(&mut self, _hart: &Hart, _bus: &mut Bus) {}
+}
+
+/// An observer lent out.
+impl<T: Observer> Observer for &mut T {
+    const ACTIVE: bool = T::ACTIVE;
+    #[inline(always)]
+    fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
+        (**self).retire(hart, privilege, pc, insn);
+    }
+    fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64) {
+        (**self).trap(hart, cause, tval, pc);
+    }
+    fn waited(&mut self, hart: &Hart, cycles: u64) {
+        (**self).waited(hart, cycles);
+    }
+    fn synced(&mut self, hart: &Hart, bus: &mut Bus) {
+        (**self).synced(hart, bus);
+    }
+}
+
+/// Two observers at once (for example a commit log and the fault accountant).
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    const ACTIVE: bool = A::ACTIVE || B::ACTIVE;
+    #[inline(always)]
+    fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
+        self.0.retire(hart, privilege, pc, insn);
+        self.1.retire(hart, privilege, pc, insn);
+    }
+    fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64) {
+        self.0.trap(hart, cause, tval, pc);
+        self.1.trap(hart, cause, tval, pc);
+    }
+    fn waited(&mut self, hart: &Hart, cycles: u64) {
+        self.0.waited(hart, cycles);
+        self.1.waited(hart, cycles);
+    }
+    fn synced(&mut self, hart: &Hart, bus: &mut Bus) {
+        self.0.synced(hart, bus);
+        self.1.synced(hart, bus);
+    }
 }
 
 /// The observer that listens to nothing.

@@ -27,7 +27,7 @@ use crate::boot::{
     BootConfig, DiskConfig, DiskSource, HostConsole, ImageSource, Initrd, build_machine_with_disk,
     default_disk_size, open_disk,
 };
-use crate::devices::virtio_blk::{DiskTiming, Transport};
+use crate::devices::virtio_blk::Transport;
 use crate::devices::{GuestLog, HostInput, HostIo, UartInput};
 use crate::images;
 use crate::program::{EXAMPLES_GUEST_DIR, ProgramSource, ProgramSpec, guest_path};
@@ -191,7 +191,6 @@ pub fn check_program(check: &ProgramCheck) -> Result<ProgramReport, CrosscheckEr
                 size: default_disk_size(crate::layout::DEFAULT_RAM),
             },
             transport: Transport::Legacy,
-            timing: DiskTiming::default(),
         },
         crate::layout::DEFAULT_RAM,
     )
@@ -212,6 +211,8 @@ pub fn check_program(check: &ProgramCheck) -> Result<ProgramReport, CrosscheckEr
             ram_size: crate::layout::DEFAULT_RAM,
             console,
             mmu: crate::mmu::MmuConfig::default(),
+            // The same cost model as `sv39 run`: qemu-riscv64's time is the host's anyway.
+            timing: crate::timing::Timing::default(),
         },
         Some(disk),
     )?;

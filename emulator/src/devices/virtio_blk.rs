@@ -443,6 +443,11 @@ pub struct VirtioBlk {
 }
 
 impl VirtioBlk {
+    /// Changes the latency model for requests submitted from now on.
+    pub fn set_timing(&mut self, timing: DiskTiming) {
+        self.timing = timing;
+    }
+
     /// A device at reset backed by `file`, which must be a whole, non-zero number of
     /// sectors long.
     pub fn new(file: File, transport: Transport, timing: DiskTiming) -> Result<Self, ImageError> {

@@ -413,7 +413,8 @@ impl Hart {
         self.csr_check(csr, true, raw)?;
         let ill = Trap::illegal(raw);
         let privilege = self.privilege;
-        let cycle = self.cycle();
+        // mcycle counts on from the end of this instruction, which costs a CSR access.
+        let cycle_after = self.cycle().wrapping_add(self.timing.csr as u64);
         let instret = self.instret;
         let c = &mut self.csr;
         match csr {
@@ -476,9 +477,11 @@ impl Hart {
                 let (cy_was, ir_was) = (c.mcountinhibit & 1 != 0, c.mcountinhibit & 4 != 0);
                 let (cy_now, ir_now) = (new & 1 != 0, new & 4 != 0);
                 if !cy_was && cy_now {
-                    c.mcycle_frozen = cycle.wrapping_add(c.mcycle_offset);
+                    c.mcycle_frozen = cycle_after
+                        .wrapping_sub(self.timing.csr as u64)
+                        .wrapping_add(c.mcycle_offset);
                 } else if cy_was && !cy_now {
-                    c.mcycle_offset = c.mcycle_frozen.wrapping_sub(cycle.wrapping_add(1));
+                    c.mcycle_offset = c.mcycle_frozen.wrapping_sub(cycle_after);
                 }
                 if !ir_was && ir_now {
                     c.minstret_frozen = instret.wrapping_add(c.minstret_offset);
@@ -520,7 +523,7 @@ impl Hart {
             // The instruction that writes a counter does not then count itself: the offset
             // is set so that the value after this instruction retires is `value`.
             MCYCLE if c.mcountinhibit & 1 != 0 => c.mcycle_frozen = value,
-            MCYCLE => c.mcycle_offset = value.wrapping_sub(cycle.wrapping_add(1)),
+            MCYCLE => c.mcycle_offset = value.wrapping_sub(cycle_after),
             MINSTRET if c.mcountinhibit & 4 != 0 => c.minstret_frozen = value,
             MINSTRET => c.minstret_offset = value.wrapping_sub(instret.wrapping_add(1)),
             0xb03..=0xb1f => {}

@@ -114,11 +114,10 @@ impl Hart {
             self.commit.mem_read = Some(vaddr);
         }
         if self.data_key == 0 {
-            // Devices see the cycle of this instruction (a store, no dependency on the hot path).
-            bus.cycle = self.cycle();
-            return bus
-                .read::<N>(vaddr)
-                .map_err(|_| Trap::new(Exception::LoadAccessFault, vaddr));
+            if let Some(off) = bus.ram.offset(vaddr, N as u64) {
+                return Ok(bus.ram.read::<N>(off));
+            }
+            return self.device_read::<N>(bus, vaddr, vaddr, Access::Load);
         }
         let key = (vaddr >> 12) | self.data_key;
         let slot = self.mmu.fast_load[fast_index(key)];
@@ -171,6 +170,23 @@ impl Hart {
         if self.tracing {
             self.commit.mem_read = Some(vaddr);
         }
+        if let Some(off) = bus.ram.offset(paddr, N as u64) {
+            return Ok(bus.ram.read::<N>(off));
+        }
+        self.device_read::<N>(bus, paddr, vaddr, kind)
+    }
+
+    /// A read outside RAM (a device register or the boot ROM): it costs `mmio` extra, and
+    /// the device sees the cycle it happens at.
+    #[cold]
+    fn device_read<const N: usize>(
+        &mut self,
+        bus: &mut Bus,
+        paddr: u64,
+        vaddr: u64,
+        kind: Access,
+    ) -> Result<[u8; N], Trap> {
+        self.stall_cycles += self.timing.mmio as u64;
         bus.cycle = self.cycle();
         bus.read::<N>(paddr)
             .map_err(|_| Trap::new(kind.access_fault(), vaddr))
@@ -193,6 +209,22 @@ impl Hart {
         if self.reservation != u64::MAX {
             self.break_reservation(paddr, N as u64);
         }
+        if let Some(off) = bus.ram.offset(paddr, N as u64) {
+            return Ok(bus.write_ram::<N>(paddr, off, data));
+        }
+        self.device_write::<N>(bus, paddr, vaddr, data)
+    }
+
+    /// A write outside RAM: it costs `mmio` extra, and the device sees the cycle it happens at.
+    #[cold]
+    fn device_write<const N: usize>(
+        &mut self,
+        bus: &mut Bus,
+        paddr: u64,
+        vaddr: u64,
+        data: [u8; N],
+    ) -> Result<bool, Trap> {
+        self.stall_cycles += self.timing.mmio as u64;
         bus.cycle = self.cycle();
         bus.write::<N>(paddr, data)
             .map_err(|_| Trap::new(Exception::StoreAccessFault, vaddr))
@@ -201,11 +233,16 @@ impl Hart {
     #[cold]
     fn load_slow<const N: usize>(&mut self, bus: &mut Bus, vaddr: u64) -> Result<[u8; N], Trap> {
         let (first, second) = self.translate_span(bus, vaddr, N, Access::Load)?;
-        bus.cycle = self.cycle();
         let fault = |_| Trap::new(Exception::LoadAccessFault, vaddr);
         match second {
-            None => bus.read::<N>(first).map_err(fault),
+            None => {
+                if let Some(off) = bus.ram.offset(first, N as u64) {
+                    return Ok(bus.ram.read::<N>(off));
+                }
+                self.device_read::<N>(bus, first, vaddr, Access::Load)
+            }
             Some((split, second)) => {
+                bus.cycle = self.cycle();
                 let mut out = [0u8; N];
                 for (i, byte) in out.iter_mut().enumerate() {
                     let pa = if i < split {
@@ -367,6 +404,11 @@ impl Hart {
         let (result, counts) = self.walk_page_table(bus, vaddr, kind, ctx, true);
         self.mmu.counters.pte_reads += counts.pte_reads;
         self.mmu.counters.ad_writes += counts.ad_writes;
+        let t = &self.timing;
+        let t_miss = t.tlb_miss as u64
+            + counts.pte_reads * t.pte_read as u64
+            + counts.ad_writes * t.ad_write as u64;
+        self.stall_cycles += t_miss;
         match result {
             Ok(leaf) => {
                 let tlb = if fetch {
@@ -380,7 +422,15 @@ impl Hart {
                 self.fill_fast(bus, kind, key, vaddr, index, generation, paddr);
                 Ok(paddr)
             }
-            Err(WalkFault::Page) => Err(self.page_fault(kind, vaddr)),
+            Err(WalkFault::Page) => {
+                self.mmu.fault_walk = Some(mmu::FaultWalk {
+                    instret: self.instret,
+                    vaddr,
+                    cycles: t_miss,
+                    pte_reads: counts.pte_reads,
+                });
+                Err(self.page_fault(kind, vaddr))
+            }
             Err(WalkFault::Access) => {
                 self.mmu.counters.walk_access_faults += 1;
                 Err(Trap::new(kind.access_fault(), vaddr))

@@ -34,9 +34,14 @@ pub struct Hart {
     pub privilege: Privilege,
     /// Control and status registers.
     pub csr: Csrs,
-    /// Cycles that passed without an instruction retiring (trap entry, waiting in `wfi`).
-    /// With one cycle per instruction, [`Hart::cycle`] is `instret + stall_cycles`.
+    /// Cycles charged by instruction class to the instructions retired so far (the run loop
+    /// stores a running total after each instruction).
+    pub icycles: u64,
+    /// Cycles charged outside the instruction classes: taken branches, TLB misses and walks,
+    /// traps, MMIO, time waiting in `wfi`.
     pub stall_cycles: u64,
+    /// The cost model.
+    pub timing: crate::timing::Timing,
     /// Instructions retired (drives `minstret`).
     pub instret: u64,
     /// LR reservation: the address of the reserved doubleword granule, or `u64::MAX`.
@@ -63,7 +68,8 @@ pub struct Hart {
 }
 
 impl Hart {
-    /// A hart in its reset state: M-mode, pc = `reset_pc`, registers zero.
+    /// A hart in its reset state: M-mode, pc = `reset_pc`, registers zero, counting time with
+    /// the `unit` cost model until the machine installs another.
     pub fn new(reset_pc: u64, hart_id: u64) -> Self {
         Self {
             x: [0; 64],
@@ -71,7 +77,9 @@ impl Hart {
             pc: reset_pc,
             privilege: Privilege::Machine,
             csr: Csrs::new(hart_id),
+            icycles: 0,
             stall_cycles: 0,
+            timing: crate::timing::Timing::unit(),
             instret: 0,
             reservation: u64::MAX,
             irq_check: true,
@@ -86,9 +94,13 @@ impl Hart {
         }
     }
 
-    /// Cycles elapsed: drives `mcycle`, `cycle` and, through the CLINT, `mtime`.
+    /// Cycles elapsed: drives `mcycle`, `cycle` and, through the CLINT, `mtime`. TLB hits are
+    /// charged here, from the TLBs' exact counters, so the fast path pays nothing for them.
     #[inline(always)]
     pub fn cycle(&self) -> u64 {
-        self.instret.wrapping_add(self.stall_cycles)
+        let hits = self.mmu.itlb.counters.hits + self.mmu.dtlb.counters.hits;
+        self.icycles
+            .wrapping_add(self.stall_cycles)
+            .wrapping_add(hits.wrapping_mul(self.timing.tlb_hit as u64))
     }
 }

@@ -179,6 +179,20 @@ pub struct MmuCounters {
     pub stale_hits: u64,
 }
 
+/// The walk that ended in a page fault most recently: what the fault accounting adds to
+/// the fault it raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultWalk {
+    /// `instret` when it happened (the faulting instruction has not retired).
+    pub instret: u64,
+    /// The address it translated.
+    pub vaddr: u64,
+    /// The cycles it cost (miss, PTE reads, A/D writes).
+    pub cycles: u64,
+    /// The PTEs it read.
+    pub pte_reads: u64,
+}
+
 /// The MMU's state: TLBs, fast caches, configuration and counters.
 pub struct Mmu {
     /// Configuration.
@@ -189,6 +203,8 @@ pub struct Mmu {
     pub dtlb: Tlb,
     /// Counters.
     pub counters: MmuCounters,
+    /// The last walk that raised a page fault.
+    pub fault_walk: Option<FaultWalk>,
     /// Fast cache for loads.
     pub fast_load: Box<[FastSlot]>,
     /// Fast cache for stores (only pages whose PTE is already dirty).
@@ -206,6 +222,7 @@ impl Mmu {
             itlb: Tlb::new(config.itlb),
             dtlb: Tlb::new(config.dtlb),
             counters: MmuCounters::default(),
+            fault_walk: None,
             fast_load: empty(),
             fast_store: empty(),
             fast_fetch: empty(),

@@ -1,1 +1,401 @@
-//! The fault accountant (being written).
+//! The fault accountant: an [`Observer`] that follows every page fault a user program takes
+//! from its trap into S-mode to the `sret` that ends the handler, and measures it.
+//!
+//! - A fault starts with the faulting instruction's attempt: the hardware walk that found no
+//!   usable PTE (when a walk raised it), then the trap. The handler's *segment* runs from the
+//!   trap to the `sret` that ends it (its cost included). Everything in between belongs to the
+//!   fault: the kernel's instructions, firmware calls and interrupts taken inside (counted as
+//!   nested traps), walks, disk requests submitted.
+//! - The fault ends when the faulting instruction retires on its retry: the retry's walks
+//!   belong to the fault, its own class cost does not. So a program that reads `cycle` just
+//!   before and just after a faulting store sees the first `rdcycle`'s cost, the fault's
+//!   cycles and the store's cost. (When something else runs before the retry, an interrupt
+//!   or another process, the fault ends at its `sret`.)
+//! - The kernel reports the fault's kind and pid through the fault-trace channel before it
+//!   returns ([`crate::devices::fault_trace`]).
+//! - When the kernel reports a wait, the process is blocked and runs the faulting instruction
+//!   again later: the next fault taken in the same address space (`satp`) at the same pc
+//!   continues the record. The time between is the fault's wait, and so is time the hart
+//!   spends in `wfi` inside a segment; neither is attributed to a kernel function.
+//! - Kernel functions: each retired instruction inside a segment adds the cycles since the
+//!   previous one (its own cost, walks, MMIO, the trap entry for the first) to the function
+//!   holding its pc; instructions in M-mode count as `[firmware]`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::symbols::Symbols;
+use super::{FaultAccess, FaultProfile, FaultRecord};
+use crate::bus::Bus;
+use crate::devices::{FaultKind, TraceEvent};
+use crate::hart::decode::{Insn, Op};
+use crate::hart::{Hart, Privilege};
+use crate::trace::Observer;
+
+/// Where cycles in M-mode go in the function attribution.
+pub const FIRMWARE: &str = "[firmware]";
+/// Where cycles at pcs outside any kernel symbol go.
+pub const UNKNOWN: &str = "[unknown]";
+/// Where the hardware walks of the faulting attempt and of the retry go.
+pub const WALKS: &str = "[hardware walk]";
+/// Where the cost of taking the trap goes.
+pub const TRAP_ENTRY: &str = "[trap entry]";
+
+const FN_FIRMWARE: u32 = u32::MAX;
+const FN_UNKNOWN: u32 = u32::MAX - 1;
+const FN_WALKS: u32 = u32::MAX - 2;
+const FN_TRAP_ENTRY: u32 = u32::MAX - 3;
+
+/// MMU counters at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    instret: u64,
+    pte_reads: u64,
+    ad_writes: u64,
+    tlb_misses: u64,
+    disk_requests: u64,
+}
+
+/// A fault being measured.
+#[derive(Debug, Clone)]
+struct Fault {
+    record: FaultRecord,
+    /// `satp` when it was taken: the address space the retry comes from.
+    satp: u64,
+    /// The kernel's report for the current segment.
+    report: Option<TraceEvent>,
+    /// Counters at the start of the current segment, or at its end while retrying.
+    mark: Snapshot,
+    /// The cycle the last segment ended at (its `sret` retired).
+    ended_at: u64,
+    /// Cycles per function index (or one of the `FN_` pseudo-functions).
+    functions: HashMap<u32, u64>,
+}
+
+/// The fault accountant (see the module documentation).
+pub struct FaultAccountant {
+    symbols: Option<Symbols>,
+    /// The fault whose handler runs now.
+    open: Option<Fault>,
+    /// The fault whose handler has returned, until its instruction retires.
+    retrying: Option<Fault>,
+    /// Faults whose process waits for the disk.
+    waiting: Vec<Fault>,
+    records: Vec<FaultRecord>,
+    functions: BTreeMap<FaultKind, BTreeMap<String, u64>>,
+    taken: u64,
+    last_cycle: u64,
+    disk_requests: u64,
+    stray_events: u64,
+}
+
+impl FaultAccountant {
+    /// An accountant that names kernel functions from `symbols`, when given.
+    pub fn new(symbols: Option<Symbols>) -> Self {
+        Self {
+            symbols,
+            open: None,
+            retrying: None,
+            waiting: Vec::new(),
+            records: Vec::new(),
+            functions: BTreeMap::new(),
+            taken: 0,
+            last_cycle: 0,
+            disk_requests: 0,
+            stray_events: 0,
+        }
+    }
+
+    /// Turns on the fault-trace channel's queue: call before the run.
+    pub fn attach(&mut self, bus: &mut Bus) {
+        bus.fault_trace.set_recording(true);
+        self.disk_requests = disk_requests(bus);
+    }
+
+    /// Ends the accounting: a fault still being handled or waiting is kept (unreported
+    /// unless the kernel had reported it); the records come out in the order the faults
+    /// were first taken.
+    pub fn finish(mut self, hart: &Hart) -> FaultProfile {
+        if self.stray_events > 0 {
+            log::warn!(
+                "fault-trace: {} events outside a fault or of an unknown kind ignored",
+                self.stray_events
+            );
+        }
+        let now = hart.cycle();
+        if let Some(mut f) = self.open.take() {
+            let mark = self.snapshot(hart);
+            end_segment(&mut f, &mark);
+            self.finalize(f, now);
+        }
+        if let Some(f) = self.retrying.take() {
+            let end = f.ended_at;
+            self.finalize(f, end);
+        }
+        for mut f in std::mem::take(&mut self.waiting) {
+            f.record.wait_cycles += now - f.ended_at;
+            f.report = None;
+            self.finalize(f, now);
+        }
+        self.records.sort_by_key(|r| r.n);
+        FaultProfile {
+            records: self.records,
+            functions: self.functions,
+            symbols: self.symbols.is_some(),
+        }
+    }
+
+    fn snapshot(&self, hart: &Hart) -> Snapshot {
+        Snapshot {
+            instret: hart.instret,
+            pte_reads: hart.mmu.counters.pte_reads,
+            ad_writes: hart.mmu.counters.ad_writes,
+            tlb_misses: hart.mmu.itlb.counters.misses + hart.mmu.dtlb.counters.misses,
+            disk_requests: self.disk_requests,
+        }
+    }
+
+    fn start(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64) {
+        let access = match cause {
+            12 => FaultAccess::Fetch,
+            13 => FaultAccess::Load,
+            _ => FaultAccess::Store,
+        };
+        // The walk that raised the fault, if one did, is the fault's first cost.
+        let walk = hart
+            .mmu
+            .fault_walk
+            .filter(|w| w.instret == hart.instret && w.vaddr >> 12 == tval >> 12);
+        let walk_cycles = walk.map_or(0, |w| w.cycles);
+        let now = hart.cycle();
+        let begin = now - walk_cycles;
+        let satp = hart.csr.satp;
+        let resumed = self
+            .waiting
+            .iter()
+            .position(|f| f.satp == satp)
+            .map(|i| self.waiting.swap_remove(i));
+        let mut fault = match resumed {
+            Some(mut f) if f.record.pc == pc => {
+                f.record.wait_cycles += begin - f.ended_at;
+                f.record.segments += 1;
+                f
+            }
+            other => {
+                if let Some(stale) = other {
+                    self.abandon(stale, begin);
+                }
+                self.taken += 1;
+                Fault {
+                    record: FaultRecord {
+                        n: self.taken,
+                        pid: 0,
+                        kind: FaultKind::Unreported,
+                        major: false,
+                        va: tval,
+                        pc,
+                        access,
+                        start_cycle: begin,
+                        cycles: 0,
+                        instructions: 0,
+                        pte_reads: 0,
+                        tlb_misses: 0,
+                        disk_requests: 0,
+                        wait_cycles: 0,
+                        nested_traps: 0,
+                        segments: 1,
+                    },
+                    satp,
+                    report: None,
+                    mark: Snapshot::default(),
+                    ended_at: 0,
+                    functions: HashMap::new(),
+                }
+            }
+        };
+        if let Some(w) = walk {
+            fault.record.pte_reads += w.pte_reads;
+            fault.record.tlb_misses += 1;
+            *fault.functions.entry(FN_WALKS).or_default() += w.cycles;
+        }
+        let entry = hart.timing.trap_entry as u64;
+        *fault.functions.entry(FN_TRAP_ENTRY).or_default() += entry;
+        fault.report = None;
+        fault.mark = self.snapshot(hart);
+        self.last_cycle = now + entry;
+        self.open = Some(fault);
+    }
+
+    /// A process that waited and then went on without faulting again at the same place: its
+    /// fault never completed.
+    fn abandon(&mut self, mut f: Fault, now: u64) {
+        f.record.wait_cycles += now - f.ended_at;
+        f.report = None;
+        self.finalize(f, now);
+    }
+
+    /// The `sret` that ends the current segment has retired.
+    fn end_handler(&mut self, hart: &Hart) {
+        let Some(mut f) = self.open.take() else {
+            return;
+        };
+        let mark = self.snapshot(hart);
+        end_segment(&mut f, &mark);
+        f.ended_at = hart.cycle();
+        f.mark = mark;
+        match f.report {
+            Some(TraceEvent::Wait { pid, .. }) => {
+                f.record.pid = pid;
+                self.waiting.push(f);
+            }
+            _ => self.retrying = Some(f),
+        }
+    }
+
+    /// The faulting instruction retired on its retry: its walks join the fault.
+    fn end_retry(&mut self, mut f: Fault, hart: &Hart) {
+        let now = self.snapshot(hart);
+        let t = &hart.timing;
+        let misses = now.tlb_misses - f.mark.tlb_misses;
+        let pte_reads = now.pte_reads - f.mark.pte_reads;
+        let walks = misses * t.tlb_miss as u64
+            + pte_reads * t.pte_read as u64
+            + (now.ad_writes - f.mark.ad_writes) * t.ad_write as u64;
+        f.record.tlb_misses += misses;
+        f.record.pte_reads += pte_reads;
+        if walks > 0 {
+            *f.functions.entry(FN_WALKS).or_default() += walks;
+        }
+        let end = f.ended_at + walks;
+        self.finalize(f, end);
+    }
+
+    fn finalize(&mut self, mut f: Fault, end: u64) {
+        let r = &mut f.record;
+        r.cycles = end - r.start_cycle;
+        match f.report {
+            Some(TraceEvent::Done { kind, major, pid }) => {
+                r.kind = kind;
+                r.major = major;
+                r.pid = pid;
+            }
+            _ => r.kind = FaultKind::Unreported,
+        }
+        if let Some(symbols) = &self.symbols {
+            let per_kind = self.functions.entry(r.kind).or_default();
+            for (&index, &cycles) in &f.functions {
+                let name = match index {
+                    FN_FIRMWARE => FIRMWARE,
+                    FN_UNKNOWN => UNKNOWN,
+                    FN_WALKS => WALKS,
+                    FN_TRAP_ENTRY => TRAP_ENTRY,
+                    i => symbols.name(i),
+                };
+                *per_kind.entry(name.to_owned()).or_default() += cycles;
+            }
+        }
+        self.records.push(f.record);
+    }
+}
+
+/// Adds a segment's counts, from its start mark to `now`, to the record.
+fn end_segment(f: &mut Fault, now: &Snapshot) {
+    let r = &mut f.record;
+    r.instructions += now.instret - f.mark.instret;
+    r.pte_reads += now.pte_reads - f.mark.pte_reads;
+    r.tlb_misses += now.tlb_misses - f.mark.tlb_misses;
+    r.disk_requests += now.disk_requests - f.mark.disk_requests;
+}
+
+fn disk_requests(bus: &Bus) -> u64 {
+    bus.disk.as_ref().map_or(0, |d| d.stats().requests)
+}
+
+/// Whether `cause` is a page fault the kernel handles for a user program.
+fn is_user_page_fault(hart: &Hart, cause: u64) -> bool {
+    matches!(cause, 12 | 13 | 15)
+        && hart.privilege == Privilege::User
+        && (hart.csr.medeleg >> cause) & 1 != 0
+}
+
+impl Observer for FaultAccountant {
+    const ACTIVE: bool = true;
+
+    fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
+        if let Some(f) = self.open.as_mut() {
+            if self.symbols.is_some() {
+                let now = hart.cycle();
+                let index = if privilege == Privilege::Machine {
+                    FN_FIRMWARE
+                } else {
+                    self.symbols
+                        .as_ref()
+                        .and_then(|s| s.lookup(pc))
+                        .unwrap_or(FN_UNKNOWN)
+                };
+                *f.functions.entry(index).or_default() += now - self.last_cycle;
+                self.last_cycle = now;
+            }
+            if insn.op == Op::Sret && privilege == Privilege::Supervisor {
+                self.end_handler(hart);
+            }
+            return;
+        }
+        if privilege != Privilege::User {
+            return;
+        }
+        if let Some(f) = self.retrying.take() {
+            if f.record.pc == pc && f.satp == hart.csr.satp {
+                self.end_retry(f, hart);
+            } else {
+                let end = f.ended_at;
+                self.finalize(f, end);
+            }
+        }
+        if !self.waiting.is_empty() {
+            let satp = hart.csr.satp;
+            if let Some(i) = self
+                .waiting
+                .iter()
+                .position(|f| f.satp == satp && f.record.pc == pc)
+            {
+                let f = self.waiting.swap_remove(i);
+                self.abandon(f, hart.cycle());
+            }
+        }
+    }
+
+    fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64) {
+        if let Some(f) = self.open.as_mut() {
+            f.record.nested_traps += 1;
+            return;
+        }
+        if let Some(f) = self.retrying.take() {
+            // Something came before the retry: the fault ends at its sret.
+            let end = f.ended_at;
+            self.finalize(f, end);
+        }
+        if is_user_page_fault(hart, cause) {
+            self.start(hart, cause, tval, pc);
+        }
+    }
+
+    fn waited(&mut self, _hart: &Hart, cycles: u64) {
+        if let Some(f) = self.open.as_mut() {
+            f.record.wait_cycles += cycles;
+            self.last_cycle += cycles;
+        }
+    }
+
+    fn synced(&mut self, _hart: &Hart, bus: &mut Bus) {
+        self.disk_requests = disk_requests(bus);
+        if !bus.fault_trace.has_events() {
+            return;
+        }
+        for (_, value) in bus.fault_trace.take_events() {
+            match (TraceEvent::decode(value), self.open.as_mut()) {
+                (TraceEvent::Unknown(_), _) | (_, None) => self.stray_events += 1,
+                (event, Some(f)) => f.report = Some(event),
+            }
+        }
+    }
+}
