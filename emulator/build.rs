@@ -35,7 +35,7 @@ const USER_CRATE: &str = "guest/user";
 
 /// The example user programs (binaries of `guest/user`), in the order `images::EXAMPLE_NAMES`
 /// lists them.
-const EXAMPLES: [&str; 5] = ["hello", "fork", "maps", "segv", "swap-demo"];
+const EXAMPLES: [&str; 6] = ["hello", "fork", "maps", "segv", "swap-demo", "fault-tour"];
 
 /// What a change to a RISC-V crate consists of. Every path must exist: cargo takes a missing
 /// one for a change and would rerun this script (and rebuild the library) on every build.

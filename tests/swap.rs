@@ -33,6 +33,10 @@
 //!   read back: `majflt: +16` (each page read back from the disk) and the kernel's `pswpout`
 //!   and `pswpin` at least 16; EINVAL for a misaligned start, ENOMEM for a range with a hole.
 //!   `swap_pageout_without_disk` (`--no-disk`): the same, but the pages stay (`majflt: +0`).
+//! - `fault_tour_example` (`--stats fault-tour`, the built-in example): its transcript is
+//!   `tests/expected/swap/fault_tour.out` (from sv39 itself: `SV39_BLESS=1` rewrites it), and
+//!   the kernel's counters show each kind; `fault_tour_boots_the_same_on_qemu_system`: the
+//!   same lines on `qemu-system-riscv64`, which has no fault-trace channel.
 
 mod common;
 #[path = "common/linux.rs"]
@@ -724,6 +728,8 @@ fn every_swap_program_has_a_test() {
         &PAGEOUT,
         &PAGEOUT_WITHOUT_DISK,
     ];
+    // Expected files of tests that run a built-in example rather than a case.
+    let examples = [FAULT_TOUR_EXPECTED];
     for entry in std::fs::read_dir(source_dir()).unwrap() {
         let path = entry.unwrap().path();
         let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
@@ -739,7 +745,7 @@ fn every_swap_program_has_a_test() {
         let name = name.to_str().unwrap();
         let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
         assert!(
-            cases.iter().any(|c| c.name == stem),
+            cases.iter().any(|c| c.name == stem) || examples.contains(&stem),
             "tests/expected/swap/{name} belongs to no case of tests/swap.rs"
         );
     }
@@ -904,4 +910,132 @@ fn swap_demo_example_swaps() {
     assert!(stderr.contains("guest kernel:"), "{stderr}");
     assert_eq!(number(&stderr, "pswpout"), number(&stdout, "pswpout"));
     assert!(number(&stderr, "pgmajfault") > 0);
+}
+
+/// The stem of `fault_tour_example`'s expected files in `tests/expected/swap/`.
+const FAULT_TOUR_EXPECTED: &str = "fault_tour";
+
+/// `sv39 run --stats fault-tour`: one fault of each kind with the process's own counters.
+/// Its stdout is the expected transcript (written from this run under `SV39_BLESS=1`: no
+/// other machine runs the example the same way), the child's segfault is the one line on
+/// stderr before the report, and the kernel's counters at power-off hold each kind at least
+/// as often as the tour causes it (64 demand-zero, 8 file-backed, 16 copies, 16 reuses) and
+/// exactly its 16 major faults, each a page read back from the swap disk.
+#[test]
+fn fault_tour_example() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sv39"))
+        .args(["run", "--stats", "fault-tour"])
+        .current_dir(stage_dir())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let context = || {
+        format!(
+            "  stdout:\n{}  stderr:\n{}",
+            indent(&stdout),
+            indent(&stderr)
+        )
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "fault-tour failed\n{}",
+        context()
+    );
+    if blessing() {
+        write_expected(
+            FAULT_TOUR_EXPECTED,
+            &Expected {
+                stdout: out.stdout.clone(),
+                status: 0,
+            },
+        );
+    }
+    let expected = read_expected(FAULT_TOUR_EXPECTED);
+    if let Some(diff) = first_difference(&expected.stdout, &out.stdout) {
+        panic!(
+            "fault-tour differs from tests/expected/swap/{FAULT_TOUR_EXPECTED}.out\n  stdout \
+             {diff}{}(if intended, regenerate with SV39_BLESS=1 cargo test -p sv39 --test swap \
+             fault_tour_example)",
+            context()
+        );
+    }
+    assert!(
+        stderr.starts_with("fault-tour[3]: segfault at 0 ip "),
+        "fault-tour: the SIGSEGV child's line should open stderr\n{}",
+        context()
+    );
+    let block = guest_kernel_block(&stderr)
+        .unwrap_or_else(|| panic!("fault-tour: no `guest kernel:` block\n{}", context()));
+    let count = |name: &str| {
+        counter_after(block, name).unwrap_or_else(|| {
+            panic!("fault-tour: no {name} in the guest kernel's block:\n{block}")
+        })
+    };
+    for (name, least) in [
+        ("sv39_demand_zero", 64),
+        ("sv39_file_backed", 8),
+        ("sv39_cow_copy", 16),
+        ("sv39_cow_reuse", 16),
+        ("sv39_swap_in", 16),
+        ("pswpout", 16),
+        ("pswpin", 16),
+    ] {
+        assert!(
+            count(name) >= least,
+            "fault-tour: {name} is {}, below the {least} the tour causes:\n{block}",
+            count(name)
+        );
+    }
+    assert_eq!(
+        count("pgmajfault"),
+        16,
+        "fault-tour: the 16 pages paged out are the only ones read back:\n{block}"
+    );
+}
+
+/// The same kernel and the fault-tour example boot on `qemu-system-riscv64 -M virt` with a
+/// swap disk and print the same lines: the kernel finds no fault-trace channel there and
+/// reports nothing. Left out on both sides: the kernel's log lines (sv39's log, QEMU's
+/// console) and the child's segfault line (sv39's stderr, QEMU's console).
+#[test]
+fn fault_tour_boots_the_same_on_qemu_system() {
+    if !have_tool("qemu-system-riscv64") {
+        eprintln!("skipped: needs qemu-system-riscv64");
+        return;
+    }
+    let program = sv39::images::example("fault-tour").expect("fault-tour is built in");
+    let mut initramfs = sv39::initramfs::Initramfs::new();
+    initramfs
+        .add_file("/fault-tour", program.to_vec(), 0o755)
+        .unwrap();
+    let dir = stage_dir().join("fault-tour-system");
+    std::fs::create_dir_all(&dir).unwrap();
+    let initrd = dir.join("root.cpio");
+    std::fs::write(&initrd, initramfs.to_bytes()).unwrap();
+    let disk = dir.join("disk.img");
+    let file = std::fs::File::create(&disk).unwrap();
+    file.set_len(256 << 20).unwrap();
+    drop(file);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sv39"));
+    cmd.args(["crosscheck", "--system", "-m", "128M", "--timeout", "300"])
+        .arg("--initrd")
+        .arg(&initrd)
+        .arg("--disk")
+        .arg(&disk)
+        .args(["--append", "init=/fault-tour"])
+        .args(["--ignore", "^sv39 kernel: "])
+        .args(["--ignore", r"^fault-tour\[[0-9]+\]: segfault at "])
+        .env_remove("RUST_LOG");
+    let out = run_with_timeout(cmd, &[], std::time::Duration::from_secs(600));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status,
+        0,
+        "crosscheck disagrees:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("crosscheck: agree"), "{text}");
 }

@@ -1,4 +1,4 @@
-//! Files: openat, read, close.
+//! Files: openat, read, fstat, close.
 
 use core::ffi::CStr;
 
@@ -41,6 +41,16 @@ impl File {
     /// The descriptor number.
     pub fn fd(&self) -> usize {
         self.fd
+    }
+
+    /// The file's size in bytes: `st_size` from `fstat(fd, &stat)`.
+    pub fn size(&self) -> Result<u64, Errno> {
+        // struct stat of asm-generic (riscv64): 128 bytes, st_size an i64 at offset 48.
+        let mut stat = [0u64; 16];
+        // SAFETY: `stat` is valid for writes of the 128 bytes fstat writes.
+        let raw = unsafe { syscall::syscall3(nr::FSTAT, self.fd, stat.as_mut_ptr() as usize, 0) };
+        syscall::result(raw)?;
+        Ok(stat[6])
     }
 
     /// Reads into `buffer`: the number of bytes read, 0 at the end of the file.

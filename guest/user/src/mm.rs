@@ -1,5 +1,6 @@
-//! Memory mappings: anonymous mmap, mprotect, munmap.
+//! Memory mappings: anonymous and file mmap, mprotect, madvise, munmap.
 
+use crate::fs::File;
 use crate::syscall::{self, Errno, nr};
 
 /// Page may be read.
@@ -12,8 +13,12 @@ pub const PROT_EXEC: usize = 4;
 pub const MAP_PRIVATE: usize = 0x02;
 /// Not backed by a file; zero-filled.
 pub const MAP_ANONYMOUS: usize = 0x20;
+/// `madvise` advice: the pages will not be needed soon (a hint; Linux 5.4).
+pub const MADV_COLD: usize = 20;
+/// `madvise` advice: reclaim the pages now, writing them to swap if need be (Linux 5.4).
+pub const MADV_PAGEOUT: usize = 21;
 
-/// A private anonymous mapping, unmapped when dropped.
+/// A private mapping, anonymous or of a file, unmapped when dropped.
 pub struct Mapping {
     address: usize,
     length: usize,
@@ -30,6 +35,18 @@ impl Mapping {
                 [0, length, prot, MAP_PRIVATE | MAP_ANONYMOUS, usize::MAX, 0],
             )
         };
+        Ok(Mapping {
+            address: syscall::result(raw)?,
+            length,
+        })
+    }
+
+    /// `mmap(NULL, length, prot, MAP_PRIVATE, file, 0)`: the start of `file`, copy on write.
+    pub fn file(file: &File, length: usize, prot: usize) -> Result<Mapping, Errno> {
+        // SAFETY: a new mapping at an address the kernel picks cannot overlap memory the
+        // program uses.
+        let raw =
+            unsafe { syscall::syscall6(nr::MMAP, [0, length, prot, MAP_PRIVATE, file.fd(), 0]) };
         Ok(Mapping {
             address: syscall::result(raw)?,
             length,
@@ -59,6 +76,16 @@ impl Mapping {
         assert!(offset + length <= self.length, "mprotect past the mapping");
         // SAFETY: the range lies inside our own mapping; the caller vouches for later use.
         let raw = unsafe { syscall::syscall3(nr::MPROTECT, self.address + offset, length, prot) };
+        syscall::result(raw).map(drop)
+    }
+
+    /// Gives the kernel `advice` about `length` bytes at `offset` (page aligned):
+    /// `madvise(address + offset, length, advice)`.
+    pub fn advise(&self, offset: usize, length: usize, advice: usize) -> Result<(), Errno> {
+        assert!(offset + length <= self.length, "madvise past the mapping");
+        // SAFETY: the range lies inside our own mapping; the advice this crate names
+        // (MADV_COLD, MADV_PAGEOUT) keeps its contents.
+        let raw = unsafe { syscall::syscall3(nr::MADVISE, self.address + offset, length, advice) };
         syscall::result(raw).map(drop)
     }
 

@@ -1,4 +1,4 @@
-//! Processes: exit, fork (as `clone`), wait4, getpid.
+//! Processes: exit, fork (as `clone`), wait4, getpid, getrusage.
 
 use core::ptr;
 
@@ -96,5 +96,42 @@ pub fn wait_pid(pid: usize) -> Result<(usize, WaitStatus), Errno> {
             Err(Errno::EINTR) => {}
             Err(errno) => return Err(errno),
         }
+    }
+}
+
+/// The page-fault counters of `getrusage(RUSAGE_SELF)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Faults {
+    /// `ru_minflt`: faults served without waiting for the disk.
+    pub minor: u64,
+    /// `ru_majflt`: faults that read their page from the disk.
+    pub major: u64,
+}
+
+impl Faults {
+    /// The faults since `earlier`.
+    pub fn since(self, earlier: Faults) -> Faults {
+        Faults {
+            minor: self.minor.wrapping_sub(earlier.minor),
+            major: self.major.wrapping_sub(earlier.major),
+        }
+    }
+}
+
+/// The caller's fault counters: `getrusage(RUSAGE_SELF, &usage)`.
+pub fn faults() -> Faults {
+    const RUSAGE_SELF: usize = 0;
+    // struct rusage: two timevals (32 bytes), then 14 longs; ru_minflt is the fifth long
+    // (byte 64), ru_majflt the sixth.
+    let mut usage = [0u64; 18];
+    // SAFETY: `usage` is valid for writes of the 144 bytes getrusage writes.
+    let raw =
+        unsafe { syscall::syscall3(nr::GETRUSAGE, RUSAGE_SELF, usage.as_mut_ptr() as usize, 0) };
+    match syscall::result(raw) {
+        Ok(_) => Faults {
+            minor: usage[8],
+            major: usage[9],
+        },
+        Err(_) => Faults::default(),
     }
 }

@@ -14,10 +14,14 @@ pub mod nr {
     pub const READ: usize = 63;
     /// `write(fd, buf, count)`
     pub const WRITE: usize = 64;
+    /// `fstat(fd, statbuf)`
+    pub const FSTAT: usize = 80;
     /// `exit(status)`: ends the calling thread.
     pub const EXIT: usize = 93;
     /// `exit_group(status)`: ends the process.
     pub const EXIT_GROUP: usize = 94;
+    /// `getrusage(who, usage)`
+    pub const GETRUSAGE: usize = 165;
     /// `getpid()`
     pub const GETPID: usize = 172;
     /// `munmap(addr, length)`
@@ -28,6 +32,8 @@ pub mod nr {
     pub const MMAP: usize = 222;
     /// `mprotect(addr, length, prot)`
     pub const MPROTECT: usize = 226;
+    /// `madvise(addr, length, advice)`
+    pub const MADVISE: usize = 233;
     /// `wait4(pid, status, options, rusage)`
     pub const WAIT4: usize = 260;
 }
