@@ -7,6 +7,7 @@
 //! - [`report`]: the table, the CSV / JSON-lines log and the SVG histogram.
 
 pub mod faults;
+pub mod plot;
 pub mod report;
 pub mod symbols;
 

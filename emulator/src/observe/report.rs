@@ -1,1 +1,853 @@
-//! The fault reports: the table printed by `--faults`, the `--fault-log` file and the `--fault-plot` histogram.
+//! The fault reports: the table printed by `--faults`, the `--fault-log` file and the
+//! `--fault-plot` histogram.
+//!
+//! Cycles come from the cost model of a simple in-order core at 1 GHz, so one cycle is one
+//! nanosecond. A fault's cycles run from its first trap into S-mode to the `sret` that resumed
+//! the process for good, the wait for the disk included; its handler cycles leave the wait out.
+//!
+//! Percentiles are taken by the nearest-rank method: the p-th percentile of n sorted values is
+//! the value of rank ⌈p·n/100⌉ (ranks from 1), so it is always one of the measured values.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+
+use super::{FaultKind, FaultProfile, FaultRecord};
+
+/// The table's width limit, in columns.
+const TABLE_WIDTH: usize = 100;
+/// How many kernel functions the table lists per kind.
+const TOP_FUNCTIONS: usize = 5;
+
+/// Writes the `--faults` summary: one row per kind of fault that occurred, then the kernel
+/// functions that took the most cycles for each kind.
+pub fn write_table(profile: &FaultProfile, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(render_table(profile).as_bytes())
+}
+
+/// Writes one row per fault to `path`: CSV when it ends in `.csv`, JSON lines when it ends in
+/// `.jsonl`, `.json-lines` or `.ndjson`.
+///
+/// Both carry the same fields under the same names, `va` and `pc` as `0x`-prefixed hex. The
+/// file is written beside its final name and renamed into place, so a failed write leaves no
+/// half file.
+pub fn write_log(profile: &FaultProfile, path: &Path) -> anyhow::Result<()> {
+    let format = LogFormat::from_path(path)?;
+    let mut text = String::new();
+    match format {
+        LogFormat::Csv => {
+            text.push_str(&LOG_COLUMNS.join(","));
+            text.push('\n');
+            for record in &profile.records {
+                text.push_str(&csv_row(record));
+                text.push('\n');
+            }
+        }
+        LogFormat::JsonLines => {
+            for record in &profile.records {
+                let line = serde_json::to_string(&LogRow::from(record))
+                    .context("cannot encode a fault as JSON")?;
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+    }
+    write_file(path, text.as_bytes())
+}
+
+/// Writes an SVG histogram of the cycles per fault to `path` (which must end in `.svg`): bins
+/// on a logarithmic scale, one colour per kind, stacked.
+pub fn write_plot(profile: &FaultProfile, path: &Path) -> anyhow::Result<()> {
+    if !has_extension(path, &["svg"]) {
+        bail!(
+            "{}: the fault plot is an SVG file; its name must end in .svg",
+            path.display()
+        );
+    }
+    let svg = super::plot::render_svg(profile)
+        .with_context(|| format!("cannot draw the fault plot for {}", path.display()))?;
+    write_file(path, svg.as_bytes())
+}
+
+/// The `p`-th percentile of `sorted` (ascending, not empty) by the nearest-rank method.
+fn nearest_rank(sorted: &[u64], p: u64) -> u64 {
+    let rank = (p * sorted.len() as u64).div_ceil(100).max(1);
+    sorted[(rank - 1) as usize]
+}
+
+/// A fault's cycles without the wait. Saturating: a report never panics on odd input.
+fn handler_cycles(record: &FaultRecord) -> u64 {
+    record.cycles.saturating_sub(record.wait_cycles)
+}
+
+/// What the table says about one kind.
+struct KindSummary {
+    kind: FaultKind,
+    count: usize,
+    major: usize,
+    /// Min, median, p90, p99, max of the cycles per fault.
+    cycles: [u64; 5],
+    median_instructions: u64,
+    median_pte_reads: u64,
+    median_wait_cycles: u64,
+    /// Sum of the handler cycles: what function shares are a share of.
+    handler_cycles: u64,
+}
+
+impl KindSummary {
+    /// The summary of `records` (all of `kind`, at least one).
+    fn new(kind: FaultKind, records: &[&FaultRecord]) -> KindSummary {
+        let sorted = |field: fn(&FaultRecord) -> u64| {
+            let mut values: Vec<u64> = records.iter().map(|r| field(r)).collect();
+            values.sort_unstable();
+            values
+        };
+        let median = |field: fn(&FaultRecord) -> u64| nearest_rank(&sorted(field), 50);
+        let cycles = sorted(|r| r.cycles);
+        KindSummary {
+            kind,
+            count: records.len(),
+            major: records.iter().filter(|r| r.major).count(),
+            cycles: [
+                cycles[0],
+                nearest_rank(&cycles, 50),
+                nearest_rank(&cycles, 90),
+                nearest_rank(&cycles, 99),
+                cycles[cycles.len() - 1],
+            ],
+            median_instructions: median(|r| r.instructions),
+            median_pte_reads: median(|r| r.pte_reads),
+            median_wait_cycles: median(|r| r.wait_cycles),
+            handler_cycles: records.iter().map(|r| handler_cycles(r)).sum(),
+        }
+    }
+}
+
+/// One summary per kind that occurred, in [`FaultKind::ALL`] order.
+fn summarize(profile: &FaultProfile) -> Vec<KindSummary> {
+    FaultKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let records: Vec<&FaultRecord> =
+                profile.records.iter().filter(|r| r.kind == kind).collect();
+            (!records.is_empty()).then(|| KindSummary::new(kind, &records))
+        })
+        .collect()
+}
+
+/// A table column: its header, its cells, and on which side it is aligned.
+struct Column {
+    header: &'static str,
+    cells: Vec<String>,
+    left: bool,
+}
+
+impl Column {
+    fn numbers(header: &'static str, values: impl Iterator<Item = u64>) -> Column {
+        Column {
+            header,
+            cells: values.map(|v| v.to_string()).collect(),
+            left: false,
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.cells
+            .iter()
+            .map(|c| c.chars().count())
+            .chain([self.header.len()])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Headers over runs of columns: (label, first column, last column).
+const GROUPS: [(&str, usize, usize); 2] = [(" cycles per fault ", 3, 7), (" median ", 8, 10)];
+
+/// The whole `--faults` text.
+fn render_table(profile: &FaultProfile) -> String {
+    let mut text = String::new();
+    if profile.records.is_empty() {
+        text.push_str("no page faults were taken\n");
+        return text;
+    }
+    let summaries = summarize(profile);
+    let major: usize = summaries.iter().map(|s| s.major).sum();
+    let _ = writeln!(
+        text,
+        "page faults: {} ({major} major)",
+        profile.records.len()
+    );
+
+    let cycles = |i: usize| summaries.iter().map(move |s| s.cycles[i]);
+    let columns = [
+        Column {
+            header: "kind",
+            cells: summaries
+                .iter()
+                .map(|s| s.kind.name().to_string())
+                .collect(),
+            left: true,
+        },
+        Column::numbers("faults", summaries.iter().map(|s| s.count as u64)),
+        Column::numbers("major", summaries.iter().map(|s| s.major as u64)),
+        Column::numbers("min", cycles(0)),
+        Column::numbers("median", cycles(1)),
+        Column::numbers("p90", cycles(2)),
+        Column::numbers("p99", cycles(3)),
+        Column::numbers("max", cycles(4)),
+        Column::numbers("instrs", summaries.iter().map(|s| s.median_instructions)),
+        Column::numbers("PTE reads", summaries.iter().map(|s| s.median_pte_reads)),
+        Column::numbers("disk wait", summaries.iter().map(|s| s.median_wait_cycles)),
+    ];
+    let widths: Vec<usize> = columns.iter().map(Column::width).collect();
+    // Two spaces between columns, one when that would not fit.
+    let total = |gap: usize| widths.iter().sum::<usize>() + gap * (widths.len() - 1);
+    let gap = if total(2) <= TABLE_WIDTH { 2 } else { 1 };
+
+    // The group headers: each label centred in dashes over its columns. The columns' headers
+    // alone are wider than the labels, so a label always fits its span.
+    let mut line = String::new();
+    for (label, first, last) in GROUPS {
+        let start: usize = widths[..first].iter().map(|w| w + gap).sum();
+        let span = widths[first..=last].iter().sum::<usize>() + gap * (last - first);
+        let _ = write!(line, "{:pad$}{label:-^span$}", "", pad = start - line.len());
+    }
+    text.push_str(line.trim_end());
+    text.push('\n');
+
+    let row = |cell: &dyn Fn(&Column) -> &str| {
+        let mut line = String::new();
+        for (index, (column, &width)) in columns.iter().zip(&widths).enumerate() {
+            if index > 0 {
+                line.push_str(&" ".repeat(gap));
+            }
+            if column.left {
+                let _ = write!(line, "{:<width$}", cell(column));
+            } else {
+                let _ = write!(line, "{:>width$}", cell(column));
+            }
+        }
+        line.trim_end().to_string()
+    };
+    text.push_str(&row(&|c| c.header));
+    text.push('\n');
+    for i in 0..summaries.len() {
+        text.push_str(&row(&|c| c.cells[i].as_str()));
+        text.push('\n');
+    }
+    text.push_str(
+        "cycles: first trap to final sret, the wait for the disk included (1 cycle = 1 ns);\n\
+         percentiles by nearest rank; instrs, PTE reads, disk wait (cycles): medians per fault\n",
+    );
+
+    text.push('\n');
+    render_functions(profile, &summaries, &mut text);
+    text
+}
+
+/// The per-kind list of the kernel functions with the most cycles.
+fn render_functions(profile: &FaultProfile, summaries: &[KindSummary], text: &mut String) {
+    if !profile.symbols {
+        text.push_str("kernel functions: not shown, kernel symbols were not available\n");
+        return;
+    }
+    let top: Vec<Vec<(&str, u64)>> = summaries
+        .iter()
+        .map(|s| {
+            let mut functions: Vec<(&str, u64)> = profile
+                .functions
+                .get(&s.kind)
+                .into_iter()
+                .flatten()
+                .map(|(name, &cycles)| (name.as_str(), cycles))
+                .collect();
+            // Stable: ties stay in name order.
+            functions.sort_by_key(|&(_, cycles)| std::cmp::Reverse(cycles));
+            functions.truncate(TOP_FUNCTIONS);
+            functions
+        })
+        .collect();
+    let cycles_width = top
+        .iter()
+        .flatten()
+        .map(|(_, cycles)| cycles.to_string().len())
+        .max()
+        .unwrap_or(1);
+    const SHARE_WIDTH: usize = "100.0%".len();
+    const INDENT: &str = "  ";
+    let name_width = TABLE_WIDTH - INDENT.len() - SHARE_WIDTH - 2 - cycles_width - 2;
+
+    let _ = writeln!(
+        text,
+        "kernel functions, top {TOP_FUNCTIONS} per kind by cycles \
+         (% of the kind's handler cycles, no disk wait)"
+    );
+    for (summary, functions) in summaries.iter().zip(&top) {
+        let _ = writeln!(text, "{}", summary.kind.name());
+        if functions.is_empty() {
+            let _ = writeln!(text, "{INDENT}(no cycles attributed to kernel functions)");
+        }
+        for &(name, cycles) in functions {
+            let share = if summary.handler_cycles == 0 {
+                "-".to_string()
+            } else {
+                format!(
+                    "{:.1}%",
+                    cycles as f64 * 100.0 / summary.handler_cycles as f64
+                )
+            };
+            let _ = writeln!(
+                text,
+                "{INDENT}{share:>SHARE_WIDTH$}  {cycles:>cycles_width$}  {}",
+                shorten_path(name, name_width)
+            );
+        }
+    }
+}
+
+/// `name` in at most `width` characters: whole leading `::` segments dropped (outside `<...>`,
+/// so a generic argument is never cut in half) and replaced by `..::`; a last segment still too
+/// long keeps its end.
+fn shorten_path(name: &str, width: usize) -> String {
+    const ELISION: &str = "..";
+    let length = |s: &str| s.chars().count();
+    if length(name) <= width {
+        return name.to_string();
+    }
+    let mut depth = 0i32;
+    let mut cuts = Vec::new();
+    let bytes = name.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'<' => depth += 1,
+            b'>' if i > 0 && bytes[i - 1] != b'-' => depth -= 1,
+            b':' if depth == 0 && i > 0 && bytes[i - 1] == b':' => cuts.push(i - 1),
+            _ => {}
+        }
+    }
+    for cut in cuts {
+        let rest = &name[cut..];
+        if ELISION.len() + length(rest) <= width {
+            return format!("{ELISION}{rest}");
+        }
+    }
+    let keep = width.saturating_sub(ELISION.len());
+    let tail: String = name.chars().skip(length(name) - keep).collect();
+    format!("{ELISION}{tail}")
+}
+
+/// The log's columns, in order; the JSON objects carry the same keys.
+const LOG_COLUMNS: [&str; 17] = [
+    "n",
+    "pid",
+    "kind",
+    "major",
+    "va",
+    "pc",
+    "access",
+    "start_cycle",
+    "cycles",
+    "handler_cycles",
+    "instructions",
+    "pte_reads",
+    "tlb_misses",
+    "disk_requests",
+    "wait_cycles",
+    "nested_traps",
+    "segments",
+];
+
+/// The formats `--fault-log` writes.
+enum LogFormat {
+    Csv,
+    JsonLines,
+}
+
+impl LogFormat {
+    /// The format named by the path's extension.
+    fn from_path(path: &Path) -> anyhow::Result<LogFormat> {
+        if has_extension(path, &["csv"]) {
+            Ok(LogFormat::Csv)
+        } else if has_extension(path, &["jsonl", "json-lines", "ndjson"]) {
+            Ok(LogFormat::JsonLines)
+        } else {
+            bail!(
+                "{}: unknown fault log format; the name must end in .csv, .jsonl, .json-lines \
+                 or .ndjson",
+                path.display()
+            )
+        }
+    }
+}
+
+/// Whether `path`'s extension is one of `extensions` (lower case; compared ignoring case).
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// One line of the CSV log, in [`LOG_COLUMNS`] order.
+fn csv_row(r: &FaultRecord) -> String {
+    format!(
+        "{},{},{},{},{:#x},{:#x},{},{},{},{},{},{},{},{},{},{},{}",
+        r.n,
+        r.pid,
+        r.kind.name(),
+        u8::from(r.major),
+        r.va,
+        r.pc,
+        r.access.name(),
+        r.start_cycle,
+        r.cycles,
+        handler_cycles(r),
+        r.instructions,
+        r.pte_reads,
+        r.tlb_misses,
+        r.disk_requests,
+        r.wait_cycles,
+        r.nested_traps,
+        r.segments,
+    )
+}
+
+/// One JSON line of the log: the fields of [`LOG_COLUMNS`], in that order.
+#[derive(Serialize)]
+struct LogRow {
+    n: u64,
+    pid: u32,
+    kind: &'static str,
+    major: bool,
+    va: String,
+    pc: String,
+    access: &'static str,
+    start_cycle: u64,
+    cycles: u64,
+    handler_cycles: u64,
+    instructions: u64,
+    pte_reads: u64,
+    tlb_misses: u64,
+    disk_requests: u64,
+    wait_cycles: u64,
+    nested_traps: u64,
+    segments: u32,
+}
+
+impl From<&FaultRecord> for LogRow {
+    fn from(r: &FaultRecord) -> LogRow {
+        LogRow {
+            n: r.n,
+            pid: r.pid,
+            kind: r.kind.name(),
+            major: r.major,
+            va: format!("{:#x}", r.va),
+            pc: format!("{:#x}", r.pc),
+            access: r.access.name(),
+            start_cycle: r.start_cycle,
+            cycles: r.cycles,
+            handler_cycles: handler_cycles(r),
+            instructions: r.instructions,
+            pte_reads: r.pte_reads,
+            tlb_misses: r.tlb_misses,
+            disk_requests: r.disk_requests,
+            wait_cycles: r.wait_cycles,
+            nested_traps: r.nested_traps,
+            segments: r.segments,
+        }
+    }
+}
+
+/// Writes `contents` to `path`. A regular file (or a new one) is written beside its name and
+/// renamed into place, so that a failed write leaves the old file or none; anything else (a
+/// pipe, a device, a symbolic link) is written through.
+fn write_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let in_place = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => !metadata.file_type().is_file(),
+        Err(_) => false,
+    };
+    if in_place {
+        return std::fs::write(path, contents)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(directory)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::observe::FaultAccess;
+
+    fn record(n: u64, kind: FaultKind, cycles: u64) -> FaultRecord {
+        FaultRecord {
+            n,
+            pid: 3,
+            kind,
+            major: false,
+            va: 0x4000_0000 + n * 0x1000,
+            pc: 0x1_0074,
+            access: FaultAccess::Store,
+            start_cycle: n * 1_000_000,
+            cycles,
+            instructions: cycles / 4,
+            pte_reads: 3,
+            tlb_misses: 2,
+            disk_requests: 0,
+            wait_cycles: 0,
+            nested_traps: 0,
+            segments: 1,
+        }
+    }
+
+    /// 100 demand-zero faults of 1..=100 cycles (shuffled) and two swap-ins.
+    fn profile() -> FaultProfile {
+        let mut records: Vec<FaultRecord> = (1..=100u64)
+            .map(|i| record(i, FaultKind::DemandZero, (i * 37) % 100 + 1))
+            .collect();
+        for (n, cycles, wait) in [(101, 25_000, 20_000), (102, 31_000, 24_000)] {
+            records.push(FaultRecord {
+                major: true,
+                disk_requests: 1,
+                wait_cycles: wait,
+                segments: 2,
+                instructions: 900,
+                ..record(n, FaultKind::SwapIn, cycles)
+            });
+        }
+        let mut functions = BTreeMap::new();
+        functions.insert(
+            FaultKind::DemandZero,
+            BTreeMap::from([
+                (
+                    "sv39_kernel::mm::space::AddressSpace::handle_fault".to_string(),
+                    1_010,
+                ),
+                ("sv39_kernel::mm::frame::zero".to_string(), 2_525),
+                ("a".to_string(), 5),
+                ("b".to_string(), 4),
+                ("c".to_string(), 4),
+                ("d".to_string(), 3),
+                ("e".to_string(), 1),
+            ]),
+        );
+        functions.insert(
+            FaultKind::SwapIn,
+            BTreeMap::from([("sv39_kernel::swap::read".to_string(), 6_000)]),
+        );
+        FaultProfile {
+            records,
+            functions,
+            symbols: true,
+        }
+    }
+
+    fn table(profile: &FaultProfile) -> String {
+        let mut out = Vec::new();
+        write_table(profile, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn cells(line: &str) -> Vec<&str> {
+        line.split_whitespace().collect()
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&values, 50), 50);
+        assert_eq!(nearest_rank(&values, 90), 90);
+        assert_eq!(nearest_rank(&values, 99), 99);
+        assert_eq!(nearest_rank(&values, 100), 100);
+        assert_eq!(nearest_rank(&values, 0), 1);
+        // Rank ⌈p·n/100⌉: of 10, 20, 30, 40 the median is the 2nd and p90 the 4th.
+        assert_eq!(nearest_rank(&[10, 20, 30, 40], 50), 20);
+        assert_eq!(nearest_rank(&[10, 20, 30, 40], 90), 40);
+        assert_eq!(nearest_rank(&[7], 99), 7);
+    }
+
+    #[test]
+    fn table_rows() {
+        let text = table(&profile());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "page faults: 102 (2 major)");
+        assert!(lines[1].contains("- cycles per fault -"), "{text}");
+        assert_eq!(
+            cells(lines[2]),
+            [
+                "kind", "faults", "major", "min", "median", "p90", "p99", "max", "instrs", "PTE",
+                "reads", "disk", "wait"
+            ]
+        );
+        // instructions are cycles / 4: the median of 0..=25 by nearest rank is 12.
+        assert_eq!(
+            cells(lines[3]),
+            [
+                "demand-zero",
+                "100",
+                "0",
+                "1",
+                "50",
+                "90",
+                "99",
+                "100",
+                "12",
+                "3",
+                "0"
+            ]
+        );
+        // Two values: the median is the first, p90 and p99 the second.
+        assert_eq!(
+            cells(lines[4]),
+            [
+                "swap-in", "2", "2", "25000", "25000", "31000", "31000", "31000", "900", "3",
+                "20000"
+            ]
+        );
+        assert!(lines[5].starts_with("cycles: first trap to final sret"));
+        assert!(text.contains("percentiles by nearest rank"));
+    }
+
+    #[test]
+    fn table_is_aligned_and_narrow() {
+        let text = table(&profile());
+        let lines: Vec<&str> = text.lines().collect();
+        // Right-aligned numbers: every row of the table ends its columns where the header does.
+        let header = lines[2];
+        let ends = |line: &str| -> Vec<usize> {
+            let bytes = line.as_bytes();
+            (0..bytes.len())
+                .filter(|&i| bytes[i] != b' ' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))
+                .collect()
+        };
+        let mut header_ends = ends(header);
+        // "PTE reads" and "disk wait" are one column each.
+        header_ends.retain(|&i| !header[..=i].ends_with("PTE") && !header[..=i].ends_with("disk"));
+        for row in &lines[3..5] {
+            assert_eq!(ends(row)[1..], header_ends[1..], "{text}");
+        }
+        for line in text.lines() {
+            assert!(line.chars().count() <= TABLE_WIDTH, "too wide: {line}");
+        }
+        assert_eq!(text, table(&profile()));
+    }
+
+    #[test]
+    fn table_functions() {
+        let text = table(&profile());
+        let start = text.find("kernel functions, top 5").unwrap();
+        let lines: Vec<Vec<&str>> = text[start..].lines().skip(1).map(cells).collect();
+        // Demand-zero handler cycles: 1 + 2 + ... + 100 = 5050.
+        assert_eq!(lines[0], ["demand-zero"]);
+        assert_eq!(lines[1], ["50.0%", "2525", "sv39_kernel::mm::frame::zero"]);
+        assert_eq!(
+            lines[2],
+            [
+                "20.0%",
+                "1010",
+                "sv39_kernel::mm::space::AddressSpace::handle_fault"
+            ]
+        );
+        assert_eq!(lines[3], ["0.1%", "5", "a"]);
+        // A tie keeps name order; the sixth and seventh are left out.
+        assert_eq!(lines[4], ["0.1%", "4", "b"]);
+        assert_eq!(lines[5], ["0.1%", "4", "c"]);
+        assert_eq!(lines[6], ["swap-in"]);
+        // Swap-in handler cycles: 5000 + 7000, the disk wait left out.
+        assert_eq!(lines[7], ["50.0%", "6000", "sv39_kernel::swap::read"]);
+        assert_eq!(lines.len(), 8);
+    }
+
+    #[test]
+    fn table_without_symbols() {
+        let mut profile = profile();
+        profile.symbols = false;
+        profile.functions.clear();
+        let text = table(&profile);
+        assert!(
+            text.ends_with("kernel symbols were not available\n"),
+            "{text}"
+        );
+        assert!(!text.contains("sv39_kernel"));
+    }
+
+    #[test]
+    fn table_of_nothing() {
+        let text = table(&FaultProfile::default());
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("no page faults were taken"));
+    }
+
+    #[test]
+    fn long_function_names_lose_leading_segments() {
+        let name = "sv39_kernel::mm::space::AddressSpace::handle_fault";
+        assert_eq!(shorten_path(name, 100), name);
+        assert_eq!(shorten_path(name, 30), "..::AddressSpace::handle_fault");
+        assert_eq!(shorten_path(name, 29), "..::handle_fault");
+        assert_eq!(shorten_path(name, 8), ".._fault");
+        let generic = "<alloc::vec::Vec<u8> as core::ops::Drop>::drop";
+        assert_eq!(shorten_path(generic, 20), "..::drop");
+
+        let mut profile = profile();
+        let long = format!("{}::{name}", "very_long_crate_name".repeat(4));
+        profile
+            .functions
+            .get_mut(&FaultKind::SwapIn)
+            .unwrap()
+            .insert(long, 9_999);
+        let text = table(&profile);
+        assert!(text.contains("  ..::sv39_kernel::mm::space::AddressSpace::handle_fault\n"));
+        assert!(text.lines().all(|l| l.chars().count() <= TABLE_WIDTH));
+    }
+
+    #[test]
+    fn csv_log() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("faults.csv");
+        write_log(&profile(), &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "n,pid,kind,major,va,pc,access,start_cycle,cycles,handler_cycles,instructions,\
+             pte_reads,tlb_misses,disk_requests,wait_cycles,nested_traps,segments"
+        );
+        assert_eq!(lines.len(), 103);
+        assert_eq!(
+            lines[102],
+            "102,3,swap-in,1,0x40066000,0x10074,store,102000000,31000,7000,900,3,2,1,24000,0,2"
+        );
+        // Nothing left beside it.
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn json_lines_log_reads_back() {
+        let directory = tempfile::tempdir().unwrap();
+        let profile = profile();
+        for name in ["faults.jsonl", "faults.json-lines", "faults.NDJSON"] {
+            let path = directory.path().join(name);
+            write_log(&profile, &path).unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.lines().count(), profile.records.len());
+            for (line, r) in text.lines().zip(&profile.records) {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                let object = value.as_object().unwrap();
+                let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+                let mut columns = LOG_COLUMNS.to_vec();
+                keys.sort_unstable();
+                columns.sort_unstable();
+                assert_eq!(keys, columns);
+                let hex = |key: &str| {
+                    let text = value[key].as_str().unwrap().strip_prefix("0x").unwrap();
+                    u64::from_str_radix(text, 16).unwrap()
+                };
+                assert_eq!(hex("va"), r.va);
+                assert_eq!(hex("pc"), r.pc);
+                assert_eq!(value["n"], r.n);
+                assert_eq!(value["pid"], r.pid);
+                assert_eq!(value["kind"], r.kind.name());
+                assert_eq!(value["major"], r.major);
+                assert_eq!(value["access"], r.access.name());
+                assert_eq!(value["start_cycle"], r.start_cycle);
+                assert_eq!(value["cycles"], r.cycles);
+                assert_eq!(value["handler_cycles"], r.cycles - r.wait_cycles);
+                assert_eq!(value["instructions"], r.instructions);
+                assert_eq!(value["pte_reads"], r.pte_reads);
+                assert_eq!(value["tlb_misses"], r.tlb_misses);
+                assert_eq!(value["disk_requests"], r.disk_requests);
+                assert_eq!(value["wait_cycles"], r.wait_cycles);
+                assert_eq!(value["nested_traps"], r.nested_traps);
+                assert_eq!(value["segments"], r.segments);
+            }
+        }
+        // The keys come in the CSV's order.
+        let text = std::fs::read_to_string(directory.path().join("faults.jsonl")).unwrap();
+        assert!(text.starts_with(
+            "{\"n\":1,\"pid\":3,\"kind\":\"demand-zero\",\"major\":false,\"va\":\"0x40001000\""
+        ));
+    }
+
+    #[test]
+    fn unknown_extensions_are_refused_before_writing() {
+        let directory = tempfile::tempdir().unwrap();
+        for name in ["faults.txt", "faults", "faults.json"] {
+            let path = directory.path().join(name);
+            let error = write_log(&profile(), &path).unwrap_err().to_string();
+            assert!(error.contains(&path.display().to_string()), "{error}");
+            assert!(
+                error.contains(".csv, .jsonl, .json-lines or .ndjson"),
+                "{error}"
+            );
+            let error = write_plot(&profile(), &path).unwrap_err().to_string();
+            assert!(error.contains(&path.display().to_string()), "{error}");
+            assert!(error.contains(".svg"), "{error}");
+        }
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn write_errors_name_the_path() {
+        let path = Path::new("/nonexistent-sv39-directory/faults.csv");
+        let error = format!("{:#}", write_log(&profile(), path).unwrap_err());
+        assert!(
+            error.contains("/nonexistent-sv39-directory/faults.csv"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn svg_plot() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("faults.svg");
+        let profile = profile();
+        write_plot(&profile, &path).unwrap();
+        let first = std::fs::read(&path).unwrap();
+        write_plot(&profile, &path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), first);
+        let text = String::from_utf8(first).unwrap();
+        assert!(text.starts_with("<svg"), "{text}");
+        assert!(text.trim_end().ends_with("</svg>"));
+        assert!(text.contains("demand-zero (100)"));
+        assert!(text.contains("swap-in (2)"));
+        assert!(!text.contains("cow-copy"));
+        assert!(
+            text.contains(
+                "cycles per fault (1 cycle = 1 ns; logarithmic scale, 8 bins per decade)"
+            )
+        );
+        assert!(text.contains(">\nfaults\n<"));
+        assert_eq!(text.matches("<svg").count(), text.matches("</svg>").count());
+    }
+
+    #[test]
+    fn svg_plot_of_nothing() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("faults.SVG");
+        write_plot(&FaultProfile::default(), &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("<svg"));
+        assert!(text.contains("no page faults were taken"));
+    }
+}
