@@ -474,19 +474,6 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
     Ok(report.agrees())
 }
 
-/// Refuses a report file whose extension says a format sv39 does not write.
-fn check_extension(path: &std::path::Path, option: &str, accepted: &[&str]) -> anyhow::Result<()> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if !accepted.contains(&ext) {
-        anyhow::bail!(
-            "{option} {}: unknown format (the file name must end in .{})",
-            path.display(),
-            accepted.join(" or .")
-        );
-    }
-    Ok(())
-}
-
 /// Flushes the commit log and reports its first write error.
 fn finish_trace<W: std::io::Write>(
     log: CommitLog<W>,
@@ -520,10 +507,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     // Bad report files are found before the run, not after it.
     if let Some(path) = &args.fault_log {
-        check_extension(path, "--fault-log", &["csv", "jsonl"])?;
+        sv39::observe::report::check_log_path(path).context("--fault-log")?;
     }
     if let Some(path) = &args.fault_plot {
-        check_extension(path, "--fault-plot", &["svg"])?;
+        sv39::observe::report::check_plot_path(path).context("--fault-plot")?;
     }
     let append = bootargs(&args);
     let program = match args.program()? {

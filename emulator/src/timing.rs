@@ -175,13 +175,16 @@ pub const PRESETS: &[(&str, &str)] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum TimingError {
     /// The file could not be read.
-    #[error("--timing {path}: {source}")]
+    #[error("--timing {path}: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    /// No such file, and no built-in model of that name.
+    #[error("--timing {0}: no such file, and no built-in model of that name (u74, unit)")]
+    Missing(String),
     /// The file is not valid for the model.
     #[error("--timing {path}: {reason}")]
     Invalid {
@@ -260,14 +263,12 @@ impl Timing {
     /// exists.
     pub fn load(spec: &str) -> Result<Self, TimingError> {
         let path = Path::new(spec);
-        if !path.exists()
-            && let Some(t) = Self::preset(spec)
-        {
-            return Ok(t);
+        if !path.exists() {
+            return Self::preset(spec).ok_or_else(|| TimingError::Missing(spec.to_owned()));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| TimingError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| TimingError::Read {
             path: spec.to_owned(),
-            source,
+            error,
         })?;
         Self::from_toml(&text).map_err(|reason| TimingError::Invalid {
             path: spec.to_owned(),

@@ -58,15 +58,26 @@ pub fn write_log(profile: &FaultProfile, path: &Path) -> anyhow::Result<()> {
     write_file(path, text.as_bytes())
 }
 
-/// Writes an SVG histogram of the cycles per fault to `path` (which must end in `.svg`): bins
-/// on a logarithmic scale, one colour per kind, stacked.
-pub fn write_plot(profile: &FaultProfile, path: &Path) -> anyhow::Result<()> {
+/// Checks, before a run, that `--fault-log` can write `path`'s format.
+pub fn check_log_path(path: &Path) -> anyhow::Result<()> {
+    LogFormat::from_path(path).map(|_| ())
+}
+
+/// Checks, before a run, that `--fault-plot` can write `path`'s format.
+pub fn check_plot_path(path: &Path) -> anyhow::Result<()> {
     if !has_extension(path, &["svg"]) {
         bail!(
             "{}: the fault plot is an SVG file; its name must end in .svg",
             path.display()
         );
     }
+    Ok(())
+}
+
+/// Writes an SVG histogram of the cycles per fault to `path` (which must end in `.svg`): bins
+/// on a logarithmic scale, one colour per kind, stacked.
+pub fn write_plot(profile: &FaultProfile, path: &Path) -> anyhow::Result<()> {
+    check_plot_path(path)?;
     let svg = super::plot::render_svg(profile)
         .with_context(|| format!("cannot draw the fault plot for {}", path.display()))?;
     write_file(path, svg.as_bytes())
@@ -240,7 +251,7 @@ fn render_table(profile: &FaultProfile) -> String {
         text.push('\n');
     }
     text.push_str(
-        "cycles: first trap to final sret, the wait for the disk included (1 cycle = 1 ns);\n\
+        "cycles: from the faulting access to its retry, the wait for the disk included (1 cycle = 1 ns);\n\
          percentiles by nearest rank; instrs, PTE reads, disk wait (cycles): medians per fault\n",
     );
 
@@ -625,7 +636,7 @@ mod tests {
                 "20000"
             ]
         );
-        assert!(lines[5].starts_with("cycles: first trap to final sret"));
+        assert!(lines[5].starts_with("cycles: from the faulting access to its retry"));
         assert!(text.contains("percentiles by nearest rank"));
     }
 

@@ -17,35 +17,57 @@ impl Symbols {
     /// symbol table (a stripped kernel).
     pub fn from_elf(bytes: &[u8]) -> Option<Self> {
         let elf = Elf::parse(bytes).ok()?;
-        let mut ranges = Vec::new();
-        let mut names = Vec::new();
+        // Functions, and the labels of hand-written assembly (the trap vector), which have no
+        // size: a label runs to the next symbol or the end of its section.
+        let mut found: Vec<(u64, u64, u64, String)> = Vec::new();
         for s in elf.syms.iter() {
-            if s.st_type() != sym::STT_FUNC || s.st_size == 0 || s.st_value == 0 {
+            let kind = s.st_type();
+            if kind != sym::STT_FUNC && kind != sym::STT_NOTYPE || s.st_value == 0 {
+                continue;
+            }
+            let Some(section) = elf.section_headers.get(s.st_shndx) else {
+                continue;
+            };
+            if section.sh_flags & u64::from(goblin::elf::section_header::SHF_EXECINSTR) == 0 {
                 continue;
             }
             let Some(raw) = elf.strtab.get_at(s.st_name) else {
                 continue;
             };
+            if raw.is_empty() || raw.starts_with('$') || raw.starts_with(".L") {
+                continue;
+            }
+            let section_end = section.sh_addr + section.sh_size;
             let name = format!("{:#}", rustc_demangle::demangle(raw));
-            let start = s.st_value;
-            ranges.push((start, start.saturating_add(s.st_size), names.len() as u32));
-            names.push(name);
+            found.push((s.st_value, s.st_size, section_end, name));
         }
-        if ranges.is_empty() {
+        if found.is_empty() {
             return None;
         }
-        ranges.sort_unstable();
-        // Aliases (two names for one address) keep the first; overlaps are cut short.
-        let mut kept: Vec<(u64, u64, u32)> = Vec::with_capacity(ranges.len());
-        for r in ranges {
-            match kept.last_mut() {
-                Some(last) if last.0 == r.0 => {}
-                Some(last) if last.1 > r.0 => {
-                    last.1 = r.0;
-                    kept.push(r);
-                }
-                _ => kept.push(r),
+        found.sort_by(|a, b| (a.0, a.3.as_str()).cmp(&(b.0, b.3.as_str())));
+        let mut names = Vec::new();
+        let mut kept: Vec<(u64, u64, u32)> = Vec::with_capacity(found.len());
+        for i in 0..found.len() {
+            let (start, size, section_end, _) = &found[i];
+            // Aliases (two names for one address) keep the one that sorts first.
+            if kept.last().is_some_and(|last| last.0 == *start) {
+                continue;
             }
+            let next = found[i + 1..]
+                .iter()
+                .map(|f| f.0)
+                .find(|&a| a > *start)
+                .unwrap_or(*section_end);
+            let end = if *size == 0 {
+                next.min(*section_end)
+            } else {
+                start.saturating_add(*size).min(next)
+            };
+            if end <= *start {
+                continue;
+            }
+            kept.push((*start, end, names.len() as u32));
+            names.push(found[i].3.clone());
         }
         Some(Self {
             ranges: kept,
@@ -95,16 +117,16 @@ mod tests {
             })
             .expect("a handle_fault function");
         let index = syms.lookup(handler.st_value + 2).unwrap();
-        assert!(
-            syms.name(index).ends_with("::handle_fault"),
-            "{}",
-            syms.name(index)
-        );
-        assert!(
-            !syms.name(index).contains("::h"),
-            "hash dropped: {}",
-            syms.name(index)
-        );
+        // The last path segment is the function, not a hash.
+        let last = syms.name(index).rsplit("::").next().unwrap();
+        assert_eq!(last, "handle_fault", "{}", syms.name(index));
+        let vector = elf
+            .syms
+            .iter()
+            .find(|s| elf.strtab.get_at(s.st_name) == Some("trap_vector"))
+            .expect("the trap vector's label");
+        let index = syms.lookup(vector.st_value + 4).unwrap();
+        assert_eq!(syms.name(index), "trap_vector");
         assert_eq!(syms.lookup(0), None);
         assert_eq!(syms.lookup(u64::MAX), None);
     }
