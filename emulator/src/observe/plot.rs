@@ -228,8 +228,8 @@ fn draw_legend(area: &Area<'_>, profile: &FaultProfile) -> anyhow::Result<()> {
     let note = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     y += LINE / 2;
     for line in [
-        "cycles: first trap to the final",
-        "sret, the wait for the disk included",
+        "cycles: from the faulting access",
+        "to its retry, the disk wait included",
     ] {
         area.draw_text(line, &note, (LEFT, y))?;
         y += LINE * 3 / 4;

@@ -2,8 +2,9 @@
 //! `--fault-plot` histogram.
 //!
 //! Cycles come from the cost model of a simple in-order core at 1 GHz, so one cycle is one
-//! nanosecond. A fault's cycles run from its first trap into S-mode to the `sret` that resumed
-//! the process for good, the wait for the disk included; its handler cycles leave the wait out.
+//! nanosecond. A fault's cycles run from the faulting access (its hardware walk) to the retry
+//! of the faulting instruction (see [`super::faults`]), the wait for the disk included; its
+//! handler cycles leave the wait out.
 //!
 //! Percentiles are taken by the nearest-rank method: the p-th percentile of n sorted values is
 //! the value of rank ⌈p·n/100⌉ (ranks from 1), so it is always one of the measured values.
