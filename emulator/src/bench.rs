@@ -177,7 +177,7 @@ fn run_machine(name: &'static str, mut machine: Machine) -> BenchResult {
     let lookups = d.hits + d.misses;
     BenchResult {
         name,
-        instructions: machine.hart.instret,
+        instructions: machine.hart.instret(),
         seconds,
         outcome,
         dtlb_miss_rate: (lookups > 0).then(|| d.misses as f64 / lookups as f64),

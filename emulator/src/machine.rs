@@ -25,8 +25,9 @@ const ARENA_LIMIT: usize = 1 << 22;
 struct Decoded {
     handler: Handler,
     insn: Insn,
-    /// Class cost of the block's instructions up to and including this one.
-    cum_cost: u32,
+    /// The block's progress once this instruction retires: instructions (high 32 bits) and
+    /// their class cycles (low 32 bits) from the block's start.
+    progress: u64,
     /// Extra cycles when this instruction is a taken branch.
     taken_extra: u32,
 }
@@ -186,7 +187,7 @@ impl Machine {
     /// Counters of the run so far.
     pub fn stats(&self) -> MachineStats {
         MachineStats {
-            instructions: self.hart.instret,
+            instructions: self.hart.instret(),
             cycles: self.hart.cycle(),
             mmu: self.hart.mmu.stats(),
             disk: self.bus.disk.as_ref().map(|d| d.stats()),
@@ -236,7 +237,7 @@ impl Machine {
                 self.bus.uart.flush();
                 return stuck;
             }
-            let retired = self.hart.instret;
+            let retired = self.hart.instret();
             if retired >= max_instructions {
                 self.bus.uart.flush();
                 return RunOutcome::InstructionLimit;
@@ -324,12 +325,10 @@ impl Machine {
         let hart = &mut self.hart;
         let bus = &mut self.bus;
         let mut pc = pc;
-        // The retired count advances in a register and is stored (never re-loaded) after
-        // each instruction, so CSR reads and MMIO inside the block see exact values without
-        // a memory dependency from one instruction to the next.
-        let base_instret = hart.instret;
-        let base_icycles = hart.icycles;
-        let mut retired = 0u64;
+        // After each instruction the loop stores its precomputed block progress (count and
+        // class cycles, never re-loaded), so CSR reads and MMIO inside the block see exact
+        // counters without a memory dependency from one instruction to the next.
+        debug_assert_eq!(hart.progress, 0);
         let mut last = Step::Next;
         for d in insns {
             let insn = &d.insn;
@@ -342,17 +341,15 @@ impl Machine {
                 last = step;
                 break;
             }
-            retired += 1;
-            hart.instret = base_instret + retired;
-            hart.icycles = base_icycles + d.cum_cost as u64;
-            if step == Step::Jump {
-                // Only a conditional branch has a taken_extra, and it jumps when taken.
-                hart.stall_cycles += d.taken_extra as u64;
-            }
-            if O::ACTIVE {
-                obs.retire(hart, privilege, pc, insn);
-            }
+            hart.progress = d.progress;
             if step != Step::Next {
+                if step == Step::Jump {
+                    // Only a conditional branch has a taken_extra, and it jumps when taken.
+                    hart.stall_cycles += d.taken_extra as u64;
+                }
+                if O::ACTIVE {
+                    obs.retire(hart, privilege, pc, insn);
+                }
                 pc = if step == Step::Jump {
                     hart.next_pc
                 } else {
@@ -361,9 +358,13 @@ impl Machine {
                 last = step;
                 break;
             }
+            if O::ACTIVE {
+                obs.retire(hart, privilege, pc, insn);
+            }
             pc = pc.wrapping_add(insn.len as u64);
         }
         self.hart.pc = pc;
+        self.hart.settle();
         match last {
             Step::Trap => {
                 let trap = self.hart.trap;
@@ -385,7 +386,7 @@ impl Machine {
     fn deliver<O: Observer>(&mut self, trap: Trap, pc: u64, obs: &mut O) {
         let cause = trap.cause as u64;
         obs.trap(&self.hart, cause, trap.tval, pc);
-        if self.hart.instret == self.instret_at_last_trap {
+        if self.hart.instret() == self.instret_at_last_trap {
             self.traps_without_progress += 1;
             if self.traps_without_progress >= TRAP_LOOP_LIMIT {
                 self.trap_loop = Some(RunOutcome::TrapLoop {
@@ -396,7 +397,7 @@ impl Machine {
             }
         } else {
             self.traps_without_progress = 0;
-            self.instret_at_last_trap = self.hart.instret;
+            self.instret_at_last_trap = self.hart.instret();
         }
         // The trapping instruction does not retire: it costs the trap alone.
         self.hart.stall_cycles += self.hart.timing.trap_entry as u64;
@@ -428,7 +429,7 @@ impl Machine {
             MAX_BLOCK
         };
         let timing = self.hart.timing;
-        let mut cum_cost = 0u32;
+        let mut cum_cost = 0u64;
         let mut off = 0usize;
         while off + 2 <= window.len() {
             let low = u16::from_le_bytes([window[off], window[off + 1]]);
@@ -447,11 +448,12 @@ impl Machine {
             };
             let insn = decode::decode(raw);
             off += insn.len as usize;
-            cum_cost = cum_cost.saturating_add(timing.cost(insn.op));
+            cum_cost += timing.cost(insn.op) as u64;
+            let count = (self.cache.arena.len() - start + 1) as u64;
             self.cache.arena.push(Decoded {
                 handler: HANDLERS[insn.op as usize],
                 insn,
-                cum_cost,
+                progress: count << 32 | cum_cost,
                 taken_extra: timing.taken_extra(insn.op),
             });
             if insn.ends_block() || self.cache.arena.len() - start >= max_block {
@@ -499,8 +501,7 @@ impl Machine {
             }
             step => {
                 let timing = self.hart.timing;
-                self.hart.instret += 1;
-                self.hart.icycles += timing.cost(insn.op) as u64;
+                self.hart.retire_one(timing.cost(insn.op));
                 self.hart.pc = match step {
                     Step::Jump => {
                         self.hart.stall_cycles += timing.taken_extra(insn.op) as u64;

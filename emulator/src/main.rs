@@ -671,7 +671,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         RunOutcome::InstructionLimit => {
             eprintln!(
                 "sv39: stopped after {} instructions (--max-instructions); pc = {:#x}",
-                machine.hart.instret, machine.hart.pc
+                machine.hart.instret(),
+                machine.hart.pc
             );
             ExitCode::from(EXIT_HANG)
         }

@@ -111,8 +111,15 @@ fn describe(v: &toml::Value) -> String {
     }
 }
 
+/// The largest cost of one event that is not a disk latency: a block of instructions keeps
+/// its class cycles in 32 bits.
+pub const MAX_EVENT_COST: u64 = 1_000_000;
+
 fn small(v: u64) -> Result<u32, String> {
-    u32::try_from(v).map_err(|_| format!("{v} is too large (at most {})", u32::MAX))
+    if v > MAX_EVENT_COST {
+        return Err(format!("{v} is too large (at most {MAX_EVENT_COST})"));
+    }
+    Ok(v as u32)
 }
 
 macro_rules! fields {

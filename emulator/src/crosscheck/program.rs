@@ -233,7 +233,7 @@ pub fn check_program(check: &ProgramCheck) -> Result<ProgramReport, CrosscheckEr
     let running = Running::spawn(cmd, &check.stdin, QEMU_USER.program)?;
 
     let outcome = machine.run(check.max_instructions.unwrap_or(u64::MAX));
-    let status = Status::from_outcome(&outcome, machine.hart.instret, machine.hart.pc);
+    let status = Status::from_outcome(&outcome, machine.hart.instret(), machine.hart.pc);
     // Dropping the machine flushes its devices into the captures.
     drop(machine);
     let sv39 = ProgramRun {

@@ -375,7 +375,7 @@ pub fn check_system(check: &SystemCheck) -> Result<SystemReport, CrosscheckError
     let running = Running::spawn(cmd, &[], QEMU_SYSTEM.program)?;
 
     let outcome = machine.run(check.max_instructions.unwrap_or(u64::MAX));
-    let status = Status::from_outcome(&outcome, machine.hart.instret, machine.hart.pc);
+    let status = Status::from_outcome(&outcome, machine.hart.instret(), machine.hart.pc);
     drop(machine);
     let sv39 = Console::new(&console_out.take(), &ignore, status, stderr.take());
 

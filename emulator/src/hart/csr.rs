@@ -322,7 +322,7 @@ impl Hart {
         if self.csr.mcountinhibit & 4 != 0 {
             self.csr.minstret_frozen
         } else {
-            self.instret.wrapping_add(self.csr.minstret_offset)
+            self.instret().wrapping_add(self.csr.minstret_offset)
         }
     }
 
@@ -415,7 +415,7 @@ impl Hart {
         let privilege = self.privilege;
         // mcycle counts on from the end of this instruction, which costs a CSR access.
         let cycle_after = self.cycle().wrapping_add(self.timing.csr as u64);
-        let instret = self.instret;
+        let instret = self.instret();
         let c = &mut self.csr;
         match csr {
             FFLAGS | FRM | FCSR if !c.fp_enabled() => return Err(ill),

@@ -424,7 +424,7 @@ impl Hart {
             }
             Err(WalkFault::Page) => {
                 self.mmu.fault_walk = Some(mmu::FaultWalk {
-                    instret: self.instret,
+                    instret: self.instret(),
                     vaddr,
                     cycles: t_miss,
                     pte_reads: counts.pte_reads,

@@ -34,16 +34,19 @@ pub struct Hart {
     pub privilege: Privilege,
     /// Control and status registers.
     pub csr: Csrs,
-    /// Cycles charged by instruction class to the instructions retired so far (the run loop
-    /// stores a running total after each instruction).
-    pub icycles: u64,
+    /// Class cycles of the instructions retired before the current block.
+    pub base_icycles: u64,
     /// Cycles charged outside the instruction classes: taken branches, TLB misses and walks,
     /// traps, MMIO, time waiting in `wfi`.
     pub stall_cycles: u64,
     /// The cost model.
     pub timing: crate::timing::Timing,
-    /// Instructions retired (drives `minstret`).
-    pub instret: u64,
+    /// Instructions retired before the current block.
+    pub base_instret: u64,
+    /// Progress within the current block: instructions retired in it (high 32 bits) and
+    /// their class cycles (low 32 bits). The run loop stores the decoded instruction's
+    /// precomputed value after each one, one store for both counters.
+    pub progress: u64,
     /// LR reservation: the address of the reserved doubleword granule, or `u64::MAX`.
     pub reservation: u64,
     /// Set by anything that may make an interrupt deliverable (CSR writes, xRET, MMIO);
@@ -77,10 +80,11 @@ impl Hart {
             pc: reset_pc,
             privilege: Privilege::Machine,
             csr: Csrs::new(hart_id),
-            icycles: 0,
+            base_icycles: 0,
             stall_cycles: 0,
             timing: crate::timing::Timing::unit(),
-            instret: 0,
+            base_instret: 0,
+            progress: 0,
             reservation: u64::MAX,
             irq_check: true,
             waiting: false,
@@ -94,13 +98,42 @@ impl Hart {
         }
     }
 
+    /// Instructions retired (drives `minstret`).
+    #[inline(always)]
+    pub fn instret(&self) -> u64 {
+        self.base_instret.wrapping_add(self.progress >> 32)
+    }
+
+    /// Cycles charged by instruction class to the instructions retired so far.
+    #[inline(always)]
+    pub fn icycles(&self) -> u64 {
+        self.base_icycles.wrapping_add(self.progress & 0xffff_ffff)
+    }
+
+    /// Folds the current block's progress into the totals (at every block end).
+    #[inline(always)]
+    pub fn settle(&mut self) {
+        self.base_instret = self.instret();
+        self.base_icycles = self.icycles();
+        self.progress = 0;
+    }
+
+    /// Counts one instruction retired outside a decoded block, of class cost `cost`.
+    pub fn retire_one(&mut self, cost: u32) {
+        self.settle();
+        self.base_instret += 1;
+        self.base_icycles += cost as u64;
+    }
+
     /// Cycles elapsed: drives `mcycle`, `cycle` and, through the CLINT, `mtime`. TLB hits are
     /// charged here, from the TLBs' exact counters, so the fast path pays nothing for them.
     #[inline(always)]
     pub fn cycle(&self) -> u64 {
+        let cycles = self.icycles().wrapping_add(self.stall_cycles);
+        if self.timing.tlb_hit == 0 {
+            return cycles;
+        }
         let hits = self.mmu.itlb.counters.hits + self.mmu.dtlb.counters.hits;
-        self.icycles
-            .wrapping_add(self.stall_cycles)
-            .wrapping_add(hits.wrapping_mul(self.timing.tlb_hit as u64))
+        cycles.wrapping_add(hits.wrapping_mul(self.timing.tlb_hit as u64))
     }
 }

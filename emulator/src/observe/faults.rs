@@ -146,7 +146,7 @@ impl FaultAccountant {
 
     fn snapshot(&self, hart: &Hart) -> Snapshot {
         Snapshot {
-            instret: hart.instret,
+            instret: hart.instret(),
             pte_reads: hart.mmu.counters.pte_reads,
             ad_writes: hart.mmu.counters.ad_writes,
             tlb_misses: hart.mmu.itlb.counters.misses + hart.mmu.dtlb.counters.misses,
@@ -164,7 +164,7 @@ impl FaultAccountant {
         let walk = hart
             .mmu
             .fault_walk
-            .filter(|w| w.instret == hart.instret && w.vaddr >> 12 == tval >> 12);
+            .filter(|w| w.instret == hart.instret() && w.vaddr >> 12 == tval >> 12);
         let walk_cycles = walk.map_or(0, |w| w.cycles);
         let now = hart.cycle();
         let begin = now - walk_cycles;
