@@ -20,6 +20,8 @@
 //! - Kernel functions: each retired instruction inside a segment adds the cycles since the
 //!   previous one (its own cost, walks, MMIO, the trap entry for the first) to the function
 //!   holding its pc; instructions in M-mode count as `[firmware]`.
+//! - Nothing a guest does makes the arithmetic fail: a guest-requested reset starts the
+//!   hart's counters again, and differences then saturate at 0 rather than wrap.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -132,7 +134,7 @@ impl FaultAccountant {
             self.finalize(f, end);
         }
         for mut f in std::mem::take(&mut self.waiting) {
-            f.record.wait_cycles += now - f.ended_at;
+            f.record.wait_cycles += now.saturating_sub(f.ended_at);
             f.report = None;
             self.finalize(f, now);
         }
@@ -167,7 +169,7 @@ impl FaultAccountant {
             .filter(|w| w.instret == hart.instret() && w.vaddr >> 12 == tval >> 12);
         let walk_cycles = walk.map_or(0, |w| w.cycles);
         let now = hart.cycle();
-        let begin = now - walk_cycles;
+        let begin = now.saturating_sub(walk_cycles);
         let satp = hart.csr.satp;
         let resumed = self
             .waiting
@@ -176,7 +178,7 @@ impl FaultAccountant {
             .map(|i| self.waiting.swap_remove(i));
         let mut fault = match resumed {
             Some(mut f) if f.record.pc == pc => {
-                f.record.wait_cycles += begin - f.ended_at;
+                f.record.wait_cycles += begin.saturating_sub(f.ended_at);
                 f.record.segments += 1;
                 f
             }
@@ -228,7 +230,7 @@ impl FaultAccountant {
     /// A process that waited and then went on without faulting again at the same place: its
     /// fault never completed.
     fn abandon(&mut self, mut f: Fault, now: u64) {
-        f.record.wait_cycles += now - f.ended_at;
+        f.record.wait_cycles += now.saturating_sub(f.ended_at);
         f.report = None;
         self.finalize(f, now);
     }
@@ -255,11 +257,11 @@ impl FaultAccountant {
     fn end_retry(&mut self, mut f: Fault, hart: &Hart) {
         let now = self.snapshot(hart);
         let t = &hart.timing;
-        let misses = now.tlb_misses - f.mark.tlb_misses;
-        let pte_reads = now.pte_reads - f.mark.pte_reads;
+        let misses = now.tlb_misses.saturating_sub(f.mark.tlb_misses);
+        let pte_reads = now.pte_reads.saturating_sub(f.mark.pte_reads);
         let walks = misses * t.tlb_miss as u64
             + pte_reads * t.pte_read as u64
-            + (now.ad_writes - f.mark.ad_writes) * t.ad_write as u64;
+            + now.ad_writes.saturating_sub(f.mark.ad_writes) * t.ad_write as u64;
         f.record.tlb_misses += misses;
         f.record.pte_reads += pte_reads;
         if walks > 0 {
@@ -271,7 +273,7 @@ impl FaultAccountant {
 
     fn finalize(&mut self, mut f: Fault, end: u64) {
         let r = &mut f.record;
-        r.cycles = end - r.start_cycle;
+        r.cycles = end.saturating_sub(r.start_cycle);
         match f.report {
             Some(TraceEvent::Done { kind, major, pid }) => {
                 r.kind = kind;
@@ -300,10 +302,10 @@ impl FaultAccountant {
 /// Adds a segment's counts, from its start mark to `now`, to the record.
 fn end_segment(f: &mut Fault, now: &Snapshot) {
     let r = &mut f.record;
-    r.instructions += now.instret - f.mark.instret;
-    r.pte_reads += now.pte_reads - f.mark.pte_reads;
-    r.tlb_misses += now.tlb_misses - f.mark.tlb_misses;
-    r.disk_requests += now.disk_requests - f.mark.disk_requests;
+    r.instructions += now.instret.saturating_sub(f.mark.instret);
+    r.pte_reads += now.pte_reads.saturating_sub(f.mark.pte_reads);
+    r.tlb_misses += now.tlb_misses.saturating_sub(f.mark.tlb_misses);
+    r.disk_requests += now.disk_requests.saturating_sub(f.mark.disk_requests);
 }
 
 fn disk_requests(bus: &Bus) -> u64 {
@@ -332,7 +334,7 @@ impl Observer for FaultAccountant {
                         .and_then(|s| s.lookup(pc))
                         .unwrap_or(FN_UNKNOWN)
                 };
-                *f.functions.entry(index).or_default() += now - self.last_cycle;
+                *f.functions.entry(index).or_default() += now.saturating_sub(self.last_cycle);
                 self.last_cycle = now;
             }
             if insn.op == Op::Sret && privilege == Privilege::Supervisor {

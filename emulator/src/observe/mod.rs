@@ -85,7 +85,7 @@ pub struct FaultRecord {
 impl FaultRecord {
     /// Cycles spent handling, without the wait.
     pub fn handler_cycles(&self) -> u64 {
-        self.cycles - self.wait_cycles
+        self.cycles.saturating_sub(self.wait_cycles)
     }
 }
 

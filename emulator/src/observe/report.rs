@@ -90,11 +90,6 @@ fn nearest_rank(sorted: &[u64], p: u64) -> u64 {
     sorted[(rank - 1) as usize]
 }
 
-/// A fault's cycles without the wait. Saturating: a report never panics on odd input.
-fn handler_cycles(record: &FaultRecord) -> u64 {
-    record.cycles.saturating_sub(record.wait_cycles)
-}
-
 /// What the table says about one kind.
 struct KindSummary {
     kind: FaultKind,
@@ -133,7 +128,7 @@ impl KindSummary {
             median_instructions: median(|r| r.instructions),
             median_pte_reads: median(|r| r.pte_reads),
             median_wait_cycles: median(|r| r.wait_cycles),
-            handler_cycles: records.iter().map(|r| handler_cycles(r)).sum(),
+            handler_cycles: records.iter().map(|r| r.handler_cycles()).sum(),
         }
     }
 }
@@ -416,7 +411,7 @@ fn csv_row(r: &FaultRecord) -> String {
         r.access.name(),
         r.start_cycle,
         r.cycles,
-        handler_cycles(r),
+        r.handler_cycles(),
         r.instructions,
         r.pte_reads,
         r.tlb_misses,
@@ -461,7 +456,7 @@ impl From<&FaultRecord> for LogRow {
             access: r.access.name(),
             start_cycle: r.start_cycle,
             cycles: r.cycles,
-            handler_cycles: handler_cycles(r),
+            handler_cycles: r.handler_cycles(),
             instructions: r.instructions,
             pte_reads: r.pte_reads,
             tlb_misses: r.tlb_misses,
