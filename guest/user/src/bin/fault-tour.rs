@@ -80,13 +80,7 @@ fn main(args: Args) -> i32 {
     println!("3. copy-on-write: fork; parent and child now share all {PAGES} pages, read-only");
     let child = match process::fork() {
         Ok(Fork::Child) => {
-            touch_stack();
-            let before = process::faults();
-            for index in 0..SOME {
-                // SAFETY: the mapping is read-write (the fault makes the copy).
-                unsafe { region.write_u64(index * page, !pattern(index)) };
-            }
-            let step = process::faults().since(before);
+            let step = rewrite_some(&region, page);
             println!(
                 "   child: wrote {SOME} of them: {}, each write copied a shared page",
                 show(step)
@@ -103,13 +97,7 @@ fn main(args: Args) -> i32 {
         Ok((_, WaitStatus::Exited(code))) => println!("   parent: the child exited with {code}"),
         other => println!("   parent: the child ended unexpectedly: {other:?}"),
     }
-    touch_stack();
-    let before = process::faults();
-    for index in 0..SOME {
-        // SAFETY: the mapping is read-write (the fault gives the write back).
-        unsafe { region.write_u64(index * page, !pattern(index)) };
-    }
-    let step = process::faults().since(before);
+    let step = rewrite_some(&region, page);
     println!(
         "   parent: wrote the same {SOME}: {}, no copy: no one else holds them now",
         show(step)
@@ -208,6 +196,19 @@ fn file_pages(page: usize) -> Result<(usize, Faults, bool), &'static str> {
 }
 
 /// `+N minor, +M major`.
+/// Writes the first `SOME` pages of `region` again (after fork: a copy-on-write fault each)
+/// and returns the faults that took.
+fn rewrite_some(region: &Mapping, page: usize) -> Faults {
+    touch_stack();
+    let before = process::faults();
+    for index in 0..SOME {
+        // SAFETY: the mapping is read-write (the fault copies the page or gives the write
+        // back).
+        unsafe { region.write_u64(index * page, !pattern(index)) };
+    }
+    process::faults().since(before)
+}
+
 fn show(faults: Faults) -> ShowFaults {
     ShowFaults(faults)
 }
