@@ -202,7 +202,7 @@ impl Machine {
 
     /// Runs with an observer that sees every retired instruction and trap.
     pub fn run_observed<O: Observer>(&mut self, max_instructions: u64, obs: &mut O) -> RunOutcome {
-        self.hart.tracing = O::ACTIVE;
+        self.hart.tracing = O::COMMITS;
         loop {
             if let Some(req) = self.bus.exit.take() {
                 match req {
@@ -332,7 +332,7 @@ impl Machine {
         let mut last = Step::Next;
         for d in insns {
             let insn = &d.insn;
-            if O::ACTIVE {
+            if O::COMMITS {
                 hart.commit = Default::default();
             }
             let privilege = hart.privilege;
@@ -490,7 +490,7 @@ impl Machine {
             Err(t) => return self.deliver(t, pc, obs),
         };
         let insn = decode::decode(low as u32 | (high as u32) << 16);
-        if O::ACTIVE {
+        if O::COMMITS {
             self.hart.commit = Default::default();
         }
         let privilege = self.hart.privilege;

@@ -25,6 +25,8 @@ pub struct Commit {
 pub trait Observer {
     /// Whether the run loop should report at all.
     const ACTIVE: bool;
+    /// Whether it reads [`Hart::commit`] (the hart records memory and CSR effects only then).
+    const COMMITS: bool = Self::ACTIVE;
     /// An instruction at `pc`, executed at `privilege`, retired; `hart` holds its results
     /// and [`Hart::commit`] its memory and CSR effects.
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn);
@@ -40,6 +42,7 @@ pub trait Observer {
 /// An observer lent out.
 impl<T: Observer> Observer for &mut T {
     const ACTIVE: bool = T::ACTIVE;
+    const COMMITS: bool = T::COMMITS;
     #[inline(always)]
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
         (**self).retire(hart, privilege, pc, insn);
@@ -58,6 +61,7 @@ impl<T: Observer> Observer for &mut T {
 /// Two observers at once (for example a commit log and the fault accountant).
 impl<A: Observer, B: Observer> Observer for (A, B) {
     const ACTIVE: bool = A::ACTIVE || B::ACTIVE;
+    const COMMITS: bool = A::COMMITS || B::COMMITS;
     #[inline(always)]
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
         self.0.retire(hart, privilege, pc, insn);

@@ -46,6 +46,7 @@ const FN_FIRMWARE: u32 = u32::MAX;
 const FN_UNKNOWN: u32 = u32::MAX - 1;
 const FN_WALKS: u32 = u32::MAX - 2;
 const FN_TRAP_ENTRY: u32 = u32::MAX - 3;
+const FN_NONE: u32 = u32::MAX - 4;
 
 /// MMU counters at one moment.
 #[derive(Debug, Clone, Copy, Default)]
@@ -86,6 +87,12 @@ pub struct FaultAccountant {
     functions: BTreeMap<FaultKind, BTreeMap<String, u64>>,
     taken: u64,
     last_cycle: u64,
+    /// The function the open fault's handler is in, and the cycles it has had since it
+    /// entered it (added to the fault's functions when it leaves).
+    run_fn: u32,
+    run_cycles: u64,
+    /// The last function found, as `(start, end, index)`: the next pc is usually in it.
+    last_range: (u64, u64, u32),
     disk_requests: u64,
     stray_events: u64,
 }
@@ -102,6 +109,9 @@ impl FaultAccountant {
             functions: BTreeMap::new(),
             taken: 0,
             last_cycle: 0,
+            run_fn: FN_NONE,
+            run_cycles: 0,
+            last_range: (0, 0, FN_NONE),
             disk_requests: 0,
             stray_events: 0,
         }
@@ -124,6 +134,7 @@ impl FaultAccountant {
             );
         }
         let now = hart.cycle();
+        self.flush_run();
         if let Some(mut f) = self.open.take() {
             let mark = self.snapshot(hart);
             end_segment(&mut f, &mark);
@@ -235,8 +246,20 @@ impl FaultAccountant {
         self.finalize(f, now);
     }
 
+    /// Adds the current function's cycles to the open fault.
+    fn flush_run(&mut self) {
+        if let Some(f) = self.open.as_mut()
+            && self.run_fn != FN_NONE
+        {
+            *f.functions.entry(self.run_fn).or_default() += self.run_cycles;
+        }
+        self.run_fn = FN_NONE;
+        self.run_cycles = 0;
+    }
+
     /// The `sret` that ends the current segment has retired.
     fn end_handler(&mut self, hart: &Hart) {
+        self.flush_run();
         let Some(mut f) = self.open.take() else {
             return;
         };
@@ -321,21 +344,33 @@ fn is_user_page_fault(hart: &Hart, cause: u64) -> bool {
 
 impl Observer for FaultAccountant {
     const ACTIVE: bool = true;
+    const COMMITS: bool = false;
 
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
         if let Some(f) = self.open.as_mut() {
-            if self.symbols.is_some() {
+            if let Some(symbols) = &self.symbols {
                 let now = hart.cycle();
                 let index = if privilege == Privilege::Machine {
                     FN_FIRMWARE
+                } else if (self.last_range.0..self.last_range.1).contains(&pc) {
+                    self.last_range.2
+                } else if let Some(range) = symbols.lookup_range(pc) {
+                    self.last_range = range;
+                    range.2
                 } else {
-                    self.symbols
-                        .as_ref()
-                        .and_then(|s| s.lookup(pc))
-                        .unwrap_or(FN_UNKNOWN)
+                    FN_UNKNOWN
                 };
-                *f.functions.entry(index).or_default() += now.saturating_sub(self.last_cycle);
+                let delta = now.saturating_sub(self.last_cycle);
                 self.last_cycle = now;
+                if index == self.run_fn {
+                    self.run_cycles += delta;
+                } else {
+                    if self.run_fn != FN_NONE {
+                        *f.functions.entry(self.run_fn).or_default() += self.run_cycles;
+                    }
+                    self.run_fn = index;
+                    self.run_cycles = delta;
+                }
             }
             if insn.op == Op::Sret && privilege == Privilege::Supervisor {
                 self.end_handler(hart);

@@ -77,9 +77,14 @@ impl Symbols {
 
     /// The function holding `pc`, as an index for [`Symbols::name`].
     pub fn lookup(&self, pc: u64) -> Option<u32> {
+        self.lookup_range(pc).map(|r| r.2)
+    }
+
+    /// The function holding `pc` with its address range: `(start, end, index)`.
+    pub fn lookup_range(&self, pc: u64) -> Option<(u64, u64, u32)> {
         let i = self.ranges.partition_point(|r| r.0 <= pc);
-        let (start, end, name) = *self.ranges.get(i.checked_sub(1)?)?;
-        (start <= pc && pc < end).then_some(name)
+        let range = *self.ranges.get(i.checked_sub(1)?)?;
+        (range.0 <= pc && pc < range.1).then_some(range)
     }
 
     /// A function's name.
