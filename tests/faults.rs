@@ -7,14 +7,20 @@
 //!   the parent when it writes the same pages after the child exits;
 //! - MADV_PAGEOUT then reads: one major swap-in per page, each with a disk request, waiting,
 //!   and lasting at least the disk's latency;
-//! - the kernel's own `getrusage` counters equal the log's counts per process;
+//! - the kernel's own `getrusage` counters equal the log's counts per process, and under
+//!   memory pressure only swap-ins are major and the kernel's `pgfault`/`pgmajfault` equal
+//!   the log's;
+//! - a fetch fault whose retry faults again keeps the retry's walk, and the next fault
+//!   starts where it ends;
 //! - `rdcycle; store; rdcycle` around a faulting store measures the first `rdcycle`, the
 //!   fault's cycles and the store, exactly, under the default model and under another one;
 //! - a timing file that raises one cost raises each fault's cycles by exactly that cost times
 //!   the events the fault had;
 //! - the same run twice gives byte-identical logs and plots;
 //! - `fault-tour --faults --fault-plot` shows every kind, in the table and in the plot;
-//! - bad report names and timing files are refused before the run.
+//! - bad report names (a wrong format, a missing directory, a directory, one file for two
+//!   reports) and timing files are refused before the run; an unwritable stderr loses the
+//!   reports, not the program's status.
 
 mod common;
 #[path = "common/linux.rs"]
@@ -34,6 +40,7 @@ struct Fault {
     major: bool,
     va: u64,
     access: String,
+    start_cycle: u64,
     cycles: u64,
     instructions: u64,
     pte_reads: u64,
@@ -64,6 +71,7 @@ fn parse_log(text: &str) -> Vec<Fault> {
         col("va"),
         col("access"),
     );
+    let start_cycle = col("start_cycle");
     let (cycles, instructions, pte_reads, tlb_misses, disk_requests, wait, nested) = (
         col("cycles"),
         col("instructions"),
@@ -84,6 +92,7 @@ fn parse_log(text: &str) -> Vec<Fault> {
                 major: f[major] == "1",
                 va: hex(f[va]),
                 access: f[access].to_string(),
+                start_cycle: num(start_cycle),
                 cycles: num(cycles),
                 instructions: num(instructions),
                 pte_reads: num(pte_reads),
@@ -124,6 +133,15 @@ impl Run {
             .lines()
             .find_map(|l| l.strip_prefix(word))
             .and_then(|rest| rest.trim().split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{word}` line in:\n{}", self.stdout))
+    }
+
+    /// The rest of the first line that starts with `word `.
+    fn text_after(&self, word: &str) -> String {
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(word))
+            .map(|rest| rest.trim().to_string())
             .unwrap_or_else(|| panic!("no `{word}` line in:\n{}", self.stdout))
     }
 
@@ -235,6 +253,31 @@ fn fork_writes_copy_in_the_child_and_reuse_in_the_parent() {
     assert!(max_reuse < min_copy, "reuse {max_reuse} vs copy {min_copy}");
 }
 
+/// A fetch fault whose retry takes a store fault: the retry's fetch walk is the first fault's,
+/// and the second fault starts the cycle the first one ends.
+#[test]
+fn a_retry_that_faults_again_keeps_its_walk_in_the_first_fault() {
+    let prog = faults_program();
+    let r = run(&scratch("chain"), &[], &[&prog, "chain", "0"]);
+    let pid = r.number_after("pid ");
+    let text = hex(&r.text_after("chain "));
+    let (data, _) = r.region(pid);
+    let fetch = r
+        .faults
+        .iter()
+        .find(|f| f.access == "fetch" && f.va >> 12 == text >> 12)
+        .unwrap_or_else(|| panic!("no fetch fault on {text:#x}: {:#?}", r.faults));
+    let store = r
+        .faults
+        .iter()
+        .find(|f| f.n == fetch.n + 1)
+        .expect("the store fault after it");
+    assert_eq!((store.va, store.kind.as_str()), (data, "demand-zero"));
+    // The walk that faulted and the retry's walk, three levels each.
+    assert_eq!((fetch.pte_reads, fetch.tlb_misses), (6, 2), "{fetch:?}");
+    assert_eq!(store.start_cycle, fetch.start_cycle + fetch.cycles);
+}
+
 #[test]
 fn pageout_brings_major_swap_ins_that_wait_for_the_disk() {
     let prog = faults_program();
@@ -306,6 +349,42 @@ fn the_kernels_counters_equal_the_log_per_process() {
             "{name}: every fault is classified"
         );
     }
+}
+
+/// Under memory pressure the retried instruction may fault first on its own text page,
+/// evicted while it waited: that fault is a fault of its own (file-backed, minor), and only
+/// the fault that brings the page back from swap is major. The kernel's system-wide
+/// counters equal the log's.
+#[test]
+fn under_pressure_only_swap_ins_are_major() {
+    let prog = faults_program();
+    let r = run(
+        &scratch("pressure"),
+        &["--policy", "fifo", "--frames", "8", "--stats"],
+        &[&prog, "touch", "32"],
+    );
+    let majors: Vec<&Fault> = r.faults.iter().filter(|f| f.major).collect();
+    assert!(
+        majors.len() > 32,
+        "pages went out and came back: {}",
+        majors.len()
+    );
+    for f in &majors {
+        assert_eq!(f.kind, "swap-in", "{f:?}");
+    }
+    let counter = |name: &str| -> usize {
+        r.stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in --stats:\n{}", r.stderr))
+    };
+    let resolved = r
+        .faults
+        .iter()
+        .filter(|f| !["sigsegv", "sigbus", "oom-kill", "unreported"].contains(&f.kind.as_str()))
+        .count();
+    assert_eq!(counter("pgmajfault "), majors.len());
+    assert_eq!(counter("pgfault "), resolved);
 }
 
 /// The costs of `rdcycle` (a CSR read) and of `sd` under the default model.
@@ -479,7 +558,17 @@ fn bad_report_files_and_timing_files_are_refused_before_the_run() {
     let dir = scratch("refused");
     let bad_model = dir.join("bad.toml");
     std::fs::write(&bad_model, "[mmu]\npte_reads = 3\n").unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    std::fs::create_dir_all(dir.join("taken.csv")).unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--fault-log", "no-such-dir/log.csv"],
+            "cannot create no-such-dir/log.csv: no-such-dir: No such file",
+        ),
+        (&["--fault-log", "taken.csv"], "taken.csv: is a directory"),
+        (
+            &["--fault-log", "same.csv", "--stats-json", "same.csv"],
+            "--fault-log and --stats-json both write",
+        ),
         (
             &["--fault-log", "log.txt"],
             "log.txt: unknown fault log format",
@@ -512,6 +601,24 @@ fn bad_report_files_and_timing_files_are_refused_before_the_run() {
         );
     }
     assert!(!dir.join("log.txt").exists() && !dir.join("plot.png").exists());
+    assert!(!dir.join("same.csv").exists());
+}
+
+/// The reports go to stderr after the program's output; a stderr that cannot be written
+/// (here /dev/full) loses them, not the program's exit status.
+#[test]
+fn an_unwritable_stderr_keeps_the_programs_status() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sv39"))
+        .args(["run", "--faults", "--stats", "--example", "hello"])
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("hello from sv39"));
 }
 
 #[test]

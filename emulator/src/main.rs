@@ -474,6 +474,35 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
     Ok(report.agrees())
 }
 
+/// A line on stderr after the run; a closed stderr is no reason to fail.
+fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Refuses two report options naming one file (the second would overwrite the first).
+fn check_distinct_outputs(outputs: &[(&str, Option<&PathBuf>)]) -> anyhow::Result<()> {
+    let named: Vec<(&str, PathBuf)> = outputs
+        .iter()
+        .filter_map(|(option, path)| {
+            let path = (*path)?;
+            Some((
+                *option,
+                std::path::absolute(path).unwrap_or_else(|_| path.clone()),
+            ))
+        })
+        .collect();
+    for (i, (first, a)) in named.iter().enumerate() {
+        if let Some((second, _)) = named[i + 1..].iter().find(|(_, b)| a == b) {
+            anyhow::bail!(
+                "{first} and {second} both write {}: give each its own file",
+                a.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Flushes the commit log and reports its first write error.
 fn finish_trace<W: std::io::Write>(
     log: CommitLog<W>,
@@ -506,6 +535,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => sv39::timing::Timing::default(),
     };
     // Bad report files are found before the run, not after it.
+    check_distinct_outputs(&[
+        ("--fault-log", args.fault_log.as_ref()),
+        ("--fault-plot", args.fault_plot.as_ref()),
+        ("--stats-json", args.stats_json.as_ref()),
+        ("--trace", args.trace.as_ref()),
+    ])?;
     if let Some(path) = &args.fault_log {
         sv39::observe::report::check_log_path(path).context("--fault-log")?;
     }
@@ -644,13 +679,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     machine.bus.uart.flush();
     let stats = machine.stats();
     if args.stats {
-        eprintln!("{stats}");
+        note(&format!("{stats}"));
     }
     if let Some(acc) = accountant {
         let profile = acc.finish(&machine.hart);
         if args.faults {
+            // A closed stderr loses the table, not the program's status.
             let mut err = std::io::stderr().lock();
-            sv39::observe::report::write_table(&profile, &mut err)?;
+            let _ = sv39::observe::report::write_table(&profile, &mut err);
         }
         if let Some(path) = &args.fault_log {
             sv39::observe::report::write_log(&profile, path)?;
@@ -669,25 +705,25 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         RunOutcome::Exit(code) if code != 0 && code.is_multiple_of(256) => ExitCode::from(1),
         RunOutcome::Exit(code) => ExitCode::from(code as u8),
         RunOutcome::InstructionLimit => {
-            eprintln!(
+            note(&format!(
                 "sv39: stopped after {} instructions (--max-instructions); pc = {:#x}",
                 machine.hart.instret(),
                 machine.hart.pc
-            );
+            ));
             ExitCode::from(EXIT_HANG)
         }
         RunOutcome::TrapLoop { cause, tval, pc } => {
-            eprintln!(
+            note(&format!(
                 "sv39: the hart is stuck in a trap loop (no instruction retires): \
                  cause {cause} at pc {pc:#x}, tval {tval:#x}"
-            );
+            ));
             ExitCode::from(EXIT_HANG)
         }
         RunOutcome::Deadlock => {
-            eprintln!(
+            note(&format!(
                 "sv39: the hart waits (wfi at pc {:#x}) for an interrupt that can never arrive",
                 machine.hart.pc
-            );
+            ));
             ExitCode::from(EXIT_HANG)
         }
     })

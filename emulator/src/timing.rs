@@ -33,6 +33,8 @@ use crate::hart::decode::Op;
 /// Cycle costs of every modelled event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Timing {
+    /// The built-in model this one starts from (`u74` or `unit`).
+    pub base: &'static str,
     /// Integer ALU operations, `lui`, `auipc`, `wfi`.
     pub integer: u32,
     /// `mul*`.
@@ -107,13 +109,22 @@ impl Field {
 fn describe(v: &toml::Value) -> String {
     match v {
         toml::Value::Integer(i) => i.to_string(),
-        other => format!("a {}", other.type_str()),
+        other => {
+            let kind = other.type_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {kind}")
+        }
     }
 }
 
-/// The largest cost of one event that is not a disk latency: a block of instructions keeps
-/// its class cycles in 32 bits.
-pub const MAX_EVENT_COST: u64 = 1_000_000;
+/// The largest cost of one event that is not a disk latency (10 µs at 1 GHz). Far above any
+/// real core, and low enough that the kernel's 10 ms time slice still runs many
+/// instructions: costlier events would make the guest livelock in timer interrupts.
+pub const MAX_EVENT_COST: u64 = 10_000;
 
 fn small(v: u64) -> Result<u32, String> {
     if v > MAX_EVENT_COST {
@@ -206,6 +217,7 @@ impl Timing {
     /// The default model: a simple in-order core of the SiFive U74 class.
     pub const fn u74() -> Self {
         Self {
+            base: "u74",
             integer: 1,
             multiply: 3,
             divide: 16,
@@ -233,6 +245,7 @@ impl Timing {
     /// One cycle per instruction and per trap, nothing else (the disk keeps its latency).
     pub const fn unit() -> Self {
         Self {
+            base: "unit",
             integer: 1,
             multiply: 1,
             divide: 1,
@@ -266,12 +279,15 @@ impl Timing {
         }
     }
 
-    /// `--timing SPEC`: a TOML file, or the name of a built-in model when no such file
-    /// exists.
+    /// `--timing SPEC`: the name of a built-in model, or a TOML file (a file named like a
+    /// model is reached by a path, `./unit`).
     pub fn load(spec: &str) -> Result<Self, TimingError> {
+        if let Some(t) = Self::preset(spec) {
+            return Ok(t);
+        }
         let path = Path::new(spec);
         if !path.exists() {
-            return Self::preset(spec).ok_or_else(|| TimingError::Missing(spec.to_owned()));
+            return Err(TimingError::Missing(spec.to_owned()));
         }
         let text = std::fs::read_to_string(path).map_err(|error| TimingError::Read {
             path: spec.to_owned(),
@@ -288,10 +304,11 @@ impl Timing {
     /// Unknown sections or keys, and values that are not non-negative integers, are errors.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let msg = e.message().to_owned();
+            // One line: the parser's message may run over several.
+            let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
             match e.span() {
                 Some(span) => {
-                    let line = text[..span.start].lines().count().max(1);
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
                     format!("line {line}: {msg}")
                 }
                 None => msg,
@@ -352,10 +369,12 @@ impl Timing {
     /// The model as a commented timing file (`sv39 timing`), which [`Timing::from_toml`]
     /// reads back to the same model.
     pub fn to_toml(&self) -> String {
-        let mut out = String::from(
+        let mut out = format!(
             "# sv39 cost model: cycles per event at 1 GHz (100 cycles per mtime tick).\n\
-             # Any key may be left out; it keeps the value of `base`.\n\
-             base = \"u74\"\n",
+             # Any key may be left out; it keeps the value of `base`. The comments give the\n\
+             # u74 model's reasons.\n\
+             base = \"{}\"\n",
+            self.base
         );
         let mut section = "";
         for f in FIELDS {
@@ -425,7 +444,7 @@ mod tests {
     fn printed_table_reads_back_to_the_same_model() {
         for (name, _) in PRESETS {
             let t = Timing::preset(name).unwrap();
-            let text = t.to_toml().replace("base = \"u74\"", "base = \"unit\"");
+            let text = t.to_toml();
             assert_eq!(Timing::from_toml(&text).unwrap(), t, "{name}");
         }
     }
@@ -453,11 +472,18 @@ mod tests {
         assert!(err("base = \"x86\"").contains("no such model"));
         assert!(err("[mmu\n").contains("line 1"));
         assert!(err("\n\n[mmu]\npte_read = \n").contains("line 4"));
+        assert!(err("[mmu]\npte_read = 1\npte_read = 2").contains("line 3"));
+        assert!(err("[mmu]\npte_read = [1]").contains("found an array"));
+        assert!(err("[mmu]\npte_read = 10001").contains("at most 10000"));
+        assert!(!err("[mmu\n").contains('\n'), "one line");
     }
 
     #[test]
     fn load_takes_a_file_or_a_preset() {
         assert_eq!(Timing::load("unit").unwrap(), Timing::unit());
+        // A key left out of a printed unit model keeps the unit value.
+        let text = Timing::unit().to_toml().replace("multiply = 1", "");
+        assert_eq!(Timing::from_toml(&text).unwrap().multiply, 1);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.toml");
         std::fs::write(&path, "[trap]\ntrap_entry = 99\n").unwrap();

@@ -10,6 +10,8 @@
  *   faults pageout N   fills N pages, madvise(MADV_PAGEOUT), reads them again (N swap-ins)
  *   faults rdcycle N   for each of N fresh pages: rdcycle, one store, rdcycle, in one asm
  *                      block, and prints the difference
+ *   faults chain 0     calls a function on a page of its own, never run before, that stores
+ *                      to a fresh page: a fetch fault whose retry takes a store fault
  *
  * The last line is always `rusage PID MINFLT MAJFLT`, taken after every fault the program
  * causes, from a buffer and stack that are already touched; the program then leaves by
@@ -32,6 +34,13 @@
 #define PAGE 4096
 
 static char line[256];
+
+/* A function alone on its page, which nothing runs before `chain` does: its first
+ * instruction takes a fetch fault, and its retry a store fault on the page it is given. */
+__attribute__((noinline, aligned(4096), section(".text.far"))) static void far_store(char *p)
+{
+    __asm__ volatile("sd zero, 0(%0)" : : "r"(p) : "memory");
+}
 
 /* Prints through write(2) from a static buffer, so printing takes no new fault. */
 static void say(void)
@@ -107,6 +116,11 @@ int main(int argc, char **argv)
             sum += *(volatile char *)(p + i * PAGE);
         if (sum != n)
             return 5;
+    } else if (strcmp(argv[1], "chain") == 0) {
+        char *p = region(1);
+        snprintf(line, sizeof line, "chain %#lx\n", (unsigned long)(uintptr_t)far_store);
+        say();
+        far_store(p);
     } else if (strcmp(argv[1], "rdcycle") == 0) {
         char *p = region(n);
         for (long i = 0; i < n; i++) {

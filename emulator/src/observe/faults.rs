@@ -31,6 +31,7 @@ use crate::bus::Bus;
 use crate::devices::{FaultKind, TraceEvent};
 use crate::hart::decode::{Insn, Op};
 use crate::hart::{Hart, Privilege};
+use crate::mmu::FaultWalk;
 use crate::trace::Observer;
 
 /// Where cycles in M-mode go in the function attribution.
@@ -93,6 +94,9 @@ pub struct FaultAccountant {
     run_cycles: u64,
     /// The last function found, as `(start, end, index)`: the next pc is usually in it.
     last_range: (u64, u64, u32),
+    /// The pid the kernel last reported for each address space (`satp`), for faults it did
+    /// not report.
+    pids: HashMap<u64, u32>,
     disk_requests: u64,
     stray_events: u64,
 }
@@ -112,6 +116,7 @@ impl FaultAccountant {
             run_fn: FN_NONE,
             run_cycles: 0,
             last_range: (0, 0, FN_NONE),
+            pids: HashMap::new(),
             disk_requests: 0,
             stray_events: 0,
         }
@@ -174,29 +179,38 @@ impl FaultAccountant {
             _ => FaultAccess::Store,
         };
         // The walk that raised the fault, if one did, is the fault's first cost.
-        let walk = hart
-            .mmu
-            .fault_walk
-            .filter(|w| w.instret == hart.instret() && w.vaddr >> 12 == tval >> 12);
+        let walk = faulting_walk(hart, tval);
         let walk_cycles = walk.map_or(0, |w| w.cycles);
         let now = hart.cycle();
         let begin = now.saturating_sub(walk_cycles);
         let satp = hart.csr.satp;
-        let resumed = self
-            .waiting
-            .iter()
-            .position(|f| f.satp == satp)
-            .map(|i| self.waiting.swap_remove(i));
+        // A fault of this address space that waits: a fault at the same pc on the same page
+        // resumes it. One at the same pc on another page (the retried instruction's text,
+        // evicted meanwhile) is a fault of its own, and the wait goes on; one elsewhere means
+        // the process went on without it.
+        let mut resumed = None;
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let w = &self.waiting[i];
+            if w.satp != satp {
+                i += 1;
+            } else if w.record.pc != pc {
+                let stale = self.waiting.swap_remove(i);
+                self.abandon(stale, begin);
+            } else if w.record.va >> 12 == tval >> 12 {
+                resumed = Some(self.waiting.swap_remove(i));
+                break;
+            } else {
+                i += 1;
+            }
+        }
         let mut fault = match resumed {
-            Some(mut f) if f.record.pc == pc => {
+            Some(mut f) => {
                 f.record.wait_cycles += begin.saturating_sub(f.ended_at);
                 f.record.segments += 1;
                 f
             }
-            other => {
-                if let Some(stale) = other {
-                    self.abandon(stale, begin);
-                }
+            None => {
                 self.taken += 1;
                 Fault {
                     record: FaultRecord {
@@ -277,14 +291,22 @@ impl FaultAccountant {
     }
 
     /// The faulting instruction retired on its retry: its walks join the fault.
-    fn end_retry(&mut self, mut f: Fault, hart: &Hart) {
+    /// When the retry faulted again (`next`, the walk that raised the new fault), the walks
+    /// before that one are still the first fault's.
+    fn end_retry(&mut self, mut f: Fault, hart: &Hart, next: Option<FaultWalk>) {
         let now = self.snapshot(hart);
         let t = &hart.timing;
-        let misses = now.tlb_misses.saturating_sub(f.mark.tlb_misses);
-        let pte_reads = now.pte_reads.saturating_sub(f.mark.pte_reads);
-        let walks = misses * t.tlb_miss as u64
-            + pte_reads * t.pte_read as u64
-            + now.ad_writes.saturating_sub(f.mark.ad_writes) * t.ad_write as u64;
+        let (next_misses, next_reads, next_cycles) =
+            next.map_or((0, 0, 0), |w| (1, w.pte_reads, w.cycles));
+        let all_misses = now.tlb_misses.saturating_sub(f.mark.tlb_misses);
+        let all_reads = now.pte_reads.saturating_sub(f.mark.pte_reads);
+        let all_writes = now.ad_writes.saturating_sub(f.mark.ad_writes);
+        let walks = (all_misses * t.tlb_miss as u64
+            + all_reads * t.pte_read as u64
+            + all_writes * t.ad_write as u64)
+            .saturating_sub(next_cycles);
+        let misses = all_misses.saturating_sub(next_misses);
+        let pte_reads = all_reads.saturating_sub(next_reads);
         f.record.tlb_misses += misses;
         f.record.pte_reads += pte_reads;
         if walks > 0 {
@@ -303,7 +325,12 @@ impl FaultAccountant {
                 r.major = major;
                 r.pid = pid;
             }
-            _ => r.kind = FaultKind::Unreported,
+            _ => {
+                r.kind = FaultKind::Unreported;
+                if r.pid == 0 {
+                    r.pid = self.pids.get(&f.satp).copied().unwrap_or(0);
+                }
+            }
         }
         if let Some(symbols) = &self.symbols {
             let per_kind = self.functions.entry(r.kind).or_default();
@@ -329,6 +356,13 @@ fn end_segment(f: &mut Fault, now: &Snapshot) {
     r.pte_reads += now.pte_reads.saturating_sub(f.mark.pte_reads);
     r.tlb_misses += now.tlb_misses.saturating_sub(f.mark.tlb_misses);
     r.disk_requests += now.disk_requests.saturating_sub(f.mark.disk_requests);
+}
+
+/// The walk that raised the page fault at `tval` being taken now, if a walk raised it.
+fn faulting_walk(hart: &Hart, tval: u64) -> Option<FaultWalk> {
+    hart.mmu
+        .fault_walk
+        .filter(|w| w.instret == hart.instret() && w.vaddr >> 12 == tval >> 12)
 }
 
 fn disk_requests(bus: &Bus) -> u64 {
@@ -382,7 +416,7 @@ impl Observer for FaultAccountant {
         }
         if let Some(f) = self.retrying.take() {
             if f.record.pc == pc && f.satp == hart.csr.satp {
-                self.end_retry(f, hart);
+                self.end_retry(f, hart, None);
             } else {
                 let end = f.ended_at;
                 self.finalize(f, end);
@@ -407,9 +441,14 @@ impl Observer for FaultAccountant {
             return;
         }
         if let Some(f) = self.retrying.take() {
-            // Something came before the retry: the fault ends at its sret.
-            let end = f.ended_at;
-            self.finalize(f, end);
+            if is_user_page_fault(hart, cause) && f.satp == hart.csr.satp && f.record.pc == pc {
+                // The retry faulted again, on another page.
+                self.end_retry(f, hart, faulting_walk(hart, tval));
+            } else {
+                // Something came before the retry: the fault ends at its sret.
+                let end = f.ended_at;
+                self.finalize(f, end);
+            }
         }
         if is_user_page_fault(hart, cause) {
             self.start(hart, cause, tval, pc);
@@ -431,7 +470,12 @@ impl Observer for FaultAccountant {
         for (_, value) in bus.fault_trace.take_events() {
             match (TraceEvent::decode(value), self.open.as_mut()) {
                 (TraceEvent::Unknown(_), _) | (_, None) => self.stray_events += 1,
-                (event, Some(f)) => f.report = Some(event),
+                (event, Some(f)) => {
+                    if let TraceEvent::Done { pid, .. } | TraceEvent::Wait { pid, .. } = event {
+                        self.pids.insert(f.satp, pid);
+                    }
+                    f.report = Some(event);
+                }
             }
         }
     }

@@ -59,9 +59,62 @@ pub fn write_log(profile: &FaultProfile, path: &Path) -> anyhow::Result<()> {
     write_file(path, text.as_bytes())
 }
 
-/// Checks, before a run, that `--fault-log` can write `path`'s format.
+/// Checks, before a run, that `--fault-log` can write `path`: its format, and that a file
+/// can be created there.
 pub fn check_log_path(path: &Path) -> anyhow::Result<()> {
-    LogFormat::from_path(path).map(|_| ())
+    LogFormat::from_path(path)?;
+    check_writable(path)
+}
+
+/// Whether a report can be written at `path`: not a directory, in a directory where files
+/// can be created (or a file, pipe or device that can be opened for writing).
+fn check_writable(path: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => bail!("{}: is a directory", path.display()),
+        Ok(m) if !m.is_file() => {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(plain)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let directory = directory_of(path);
+    match std::fs::metadata(directory) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => bail!(
+            "cannot create {}: {} is not a directory",
+            path.display(),
+            directory.display()
+        ),
+        Err(e) => bail!(
+            "cannot create {}: {}: {e}",
+            path.display(),
+            directory.display()
+        ),
+    }
+    tempfile::Builder::new()
+        .prefix(".sv39-check.")
+        .tempfile_in(directory)
+        .map_err(plain)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(())
+}
+
+/// The directory a file at `path` goes in.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// An I/O error without the temporary file's name that `tempfile` adds to it.
+fn plain(e: std::io::Error) -> std::io::Error {
+    e.raw_os_error()
+        .map_or_else(|| e.kind().into(), std::io::Error::from_raw_os_error)
 }
 
 /// Checks, before a run, that `--fault-plot` can write `path`'s format.
@@ -72,7 +125,7 @@ pub fn check_plot_path(path: &Path) -> anyhow::Result<()> {
             path.display()
         );
     }
-    Ok(())
+    check_writable(path)
 }
 
 /// Writes an SVG histogram of the cycles per fault to `path` (which must end in `.svg`): bins
@@ -249,6 +302,16 @@ fn render_table(profile: &FaultProfile) -> String {
     text.push_str(
         "cycles: from the faulting access to its retry, the wait for the disk included (1 cycle = 1 ns);\n\
          percentiles by nearest rank; instrs, PTE reads, disk wait (cycles): medians per fault\n",
+    );
+    let records = &profile.records;
+    let nested: u64 = records.iter().map(|r| r.nested_traps).sum();
+    let with_nested = records.iter().filter(|r| r.nested_traps > 0).count();
+    let waited = records.iter().filter(|r| r.wait_cycles > 0).count();
+    let requests: u64 = records.iter().map(|r| r.disk_requests).sum();
+    let _ = writeln!(
+        text,
+        "nested traps: {nested} in {with_nested} faults (firmware calls, interrupts); \
+         {waited} faults waited; {requests} disk requests"
     );
 
     text.push('\n');
@@ -480,16 +543,14 @@ fn write_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         return std::fs::write(path, contents)
             .with_context(|| format!("cannot write {}", path.display()));
     }
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let directory = directory_of(path);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let mut file = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".partial")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(directory)
+        .map_err(plain)
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(contents)
         .and_then(|()| file.flush())

@@ -305,11 +305,16 @@ impl AddressSpace {
             FaultDecision::Spurious => {
                 // With `--ad trap` (Svade) the walker faults when A or D needs setting.
                 let want = PTE_A | dirty;
-                if pte & want != want {
+                let raised = pte & want != want;
+                if raised {
                     self.table.set(page, pte | want);
                 }
                 self.fence(page);
-                FaultOutcome::Spurious
+                if raised {
+                    FaultOutcome::Upgrade
+                } else {
+                    FaultOutcome::Spurious
+                }
             }
         };
         Ok(outcome)

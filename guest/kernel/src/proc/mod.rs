@@ -113,8 +113,10 @@ pub struct Process {
     pub min_flt: u64,
     /// Major faults (ones that waited for the disk).
     pub maj_flt: u64,
-    /// The fault being handled has waited for its page to come back from swap (major).
-    pub fault_waited: bool,
+    /// The page whose fault waited for it to come back from swap: the fault that maps it
+    /// is major (another fault of the retried instruction, say on its evicted text page,
+    /// is not).
+    pub fault_waited: Option<u64>,
     /// Where the argument strings lie on the initial stack (/proc/<pid>/cmdline).
     pub arg_range: (u64, u64),
     /// A vfork child: the parent whose address space it borrows, until exec or exit.
@@ -147,7 +149,7 @@ impl Process {
             futex_woken: false,
             min_flt: 0,
             maj_flt: 0,
-            fault_waited: false,
+            fault_waited: None,
             arg_range: (0, 0),
             vfork_parent: None,
             partial_write: 0,
@@ -348,10 +350,17 @@ impl Kernel {
                     _ => Access::Write,
                 };
                 let result = p.space().handle_fault(stval, access);
+                let page = stval & !(crate::mm::phys::PAGE_SIZE - 1);
                 // The fault-trace report: once per fault trap, with the same `major` as the
                 // process's counters, so the two always agree.
                 let (kind, major) = match result {
-                    Ok(outcome) => (outcome.into(), core::mem::take(&mut p.fault_waited)),
+                    Ok(outcome) => {
+                        let major = p.fault_waited == Some(page);
+                        if major {
+                            p.fault_waited = None;
+                        }
+                        (outcome.into(), major)
+                    }
                     Err(error) => (error.into(), false),
                 };
                 fault_trace::report(pid, kind, major);
@@ -368,7 +377,9 @@ impl Kernel {
                         // The faulting instruction runs again once the disk has answered. Only
                         // a page read back from swap makes the fault major (as Linux counts):
                         // waiting for frames to be written out does not.
-                        p.fault_waited |= read;
+                        if read {
+                            p.fault_waited = Some(page);
+                        }
                         p.state = State::Blocked(WaitReason::Disk);
                     }
                     Err(FaultError::Segv(_)) => {
