@@ -61,8 +61,8 @@ enum Command {
     Crosscheck(Box<CrosscheckArgs>),
     /// Print a cost model as a commented timing file, to read or to edit for --timing.
     Timing {
-        /// A timing file to check and print in full, or a built-in model: u74 (the default),
-        /// unit.
+        /// A built-in model, u74 (the default) or unit, or a timing file to check and print in
+        /// full.
         #[arg(value_name = "FILE|MODEL", default_value = "u74")]
         spec: String,
     },
@@ -144,9 +144,10 @@ struct RunArgs {
     /// Print TLB, walk, fence and fault counters to stderr when the machine stops.
     #[arg(long)]
     stats: bool,
-    /// The cost model: a TOML timing file (see `sv39 timing`), or a built-in model: u74 (a
-    /// simple in-order core of the SiFive U74 class, the default) or unit (one cycle per
-    /// instruction, as QEMU's -icount shift=0).
+    /// The cost model: a built-in model, u74 (a simple in-order core of the SiFive U74 class,
+    /// the default) or unit (one cycle per instruction and per trap, as QEMU's -icount
+    /// shift=0), or a TOML timing file (see `sv39 timing`; a file named like a model needs a
+    /// path, ./unit).
     #[arg(long, value_name = "FILE|MODEL")]
     timing: Option<String>,
     /// Measure every page fault of the program and print, at exit, a table per kind (cycles,
