@@ -329,6 +329,7 @@ impl Machine {
         // class cycles, never re-loaded), so CSR reads and MMIO inside the block see exact
         // counters without a memory dependency from one instruction to the next.
         debug_assert_eq!(hart.progress, 0);
+        let observe = O::ACTIVE && obs.wants_retires();
         let mut last = Step::Next;
         for d in insns {
             let insn = &d.insn;
@@ -347,7 +348,7 @@ impl Machine {
                     // Only a conditional branch has a taken_extra, and it jumps when taken.
                     hart.stall_cycles += d.taken_extra as u64;
                 }
-                if O::ACTIVE {
+                if observe {
                     obs.retire(hart, privilege, pc, insn);
                 }
                 pc = if step == Step::Jump {
@@ -358,7 +359,7 @@ impl Machine {
                 last = step;
                 break;
             }
-            if O::ACTIVE {
+            if observe {
                 obs.retire(hart, privilege, pc, insn);
             }
             pc = pc.wrapping_add(insn.len as u64);

@@ -32,6 +32,11 @@ pub trait Observer {
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn);
     /// A trap is about to be taken: `cause` is the `xcause` value, `pc` the trapping pc.
     fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64);
+    /// Whether the next block's instructions should be reported to [`Observer::retire`]
+    /// (asked once per block; an observer that listens only now and then saves the calls).
+    fn wants_retires(&self) -> bool {
+        Self::ACTIVE
+    }
     /// The hart waited in `wfi` for `cycles` (called when an interrupt ends the wait).
     fn waited(&mut self, _hart: &Hart, _cycles: u64) {}
     /// A block ended with a side effect (MMIO, among them disk notifies and fault-trace
@@ -49,6 +54,9 @@ impl<T: Observer> Observer for &mut T {
     }
     fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64) {
         (**self).trap(hart, cause, tval, pc);
+    }
+    fn wants_retires(&self) -> bool {
+        (**self).wants_retires()
     }
     fn waited(&mut self, hart: &Hart, cycles: u64) {
         (**self).waited(hart, cycles);
@@ -70,6 +78,9 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn trap(&mut self, hart: &Hart, cause: u64, tval: u64, pc: u64) {
         self.0.trap(hart, cause, tval, pc);
         self.1.trap(hart, cause, tval, pc);
+    }
+    fn wants_retires(&self) -> bool {
+        self.0.wants_retires() || self.1.wants_retires()
     }
     fn waited(&mut self, hart: &Hart, cycles: u64) {
         self.0.waited(hart, cycles);

@@ -380,6 +380,13 @@ impl Observer for FaultAccountant {
     const ACTIVE: bool = true;
     const COMMITS: bool = false;
 
+    /// Instructions matter only inside a fault, before a retry, or while a process waits
+    /// (whose retry may go through without a fault). These states begin and end at traps,
+    /// `sret` and MMIO, which all end blocks.
+    fn wants_retires(&self) -> bool {
+        self.open.is_some() || self.retrying.is_some() || !self.waiting.is_empty()
+    }
+
     fn retire(&mut self, hart: &Hart, privilege: Privilege, pc: u64, insn: &Insn) {
         if let Some(f) = self.open.as_mut() {
             if let Some(symbols) = &self.symbols {
