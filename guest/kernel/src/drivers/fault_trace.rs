@@ -11,11 +11,8 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::mm;
 use crate::mm::space::{FaultError, FaultOutcome};
 
-const MAGIC: u32 = 0x3933_5653;
-const REG_MAGIC: u64 = 0x00;
 const REG_EVENT: u64 = 0x08;
 /// EVENT's major bit.
 const MAJOR: u64 = 1 << 8;
@@ -80,16 +77,11 @@ static EVENT: AtomicU64 = AtomicU64::new(0);
 
 /// Uses the device at physical `pa` if it answers with the right magic number.
 pub fn probe(pa: u64) -> bool {
-    let va = mm::mmio(pa);
-    // SAFETY: the device tree names a device at `pa`, which the device window maps; a 32-bit
-    // read of its first register has no side effect.
-    let magic = unsafe { core::ptr::read_volatile((va + REG_MAGIC) as *const u32) };
-    if magic == MAGIC {
-        EVENT.store(va + REG_EVENT, Ordering::Relaxed);
-        true
-    } else {
-        false
-    }
+    let Some(va) = super::probe_sv39_device(pa) else {
+        return false;
+    };
+    EVENT.store(va + REG_EVENT, Ordering::Relaxed);
+    true
 }
 
 /// The EVENT value for a fault of `kind` by `pid`.

@@ -9,10 +9,6 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::mm;
-
-const MAGIC: u32 = 0x3933_5653;
-const REG_MAGIC: u64 = 0x00;
 const REG_ADDR: u64 = 0x08;
 const REG_LEN: u64 = 0x10;
 const REG_COMMAND: u64 = 0x18;
@@ -38,16 +34,11 @@ static BASE: AtomicU64 = AtomicU64::new(0);
 
 /// Uses the device at physical `pa` if it answers with the right magic number.
 pub fn probe(pa: u64) -> bool {
-    let va = mm::mmio(pa);
-    // SAFETY: the device tree names a device at `pa`, which the device window maps; a 32-bit
-    // read of its first register has no side effect.
-    let magic = unsafe { core::ptr::read_volatile((va + REG_MAGIC) as *const u32) };
-    if magic == MAGIC {
-        BASE.store(va, Ordering::Relaxed);
-        true
-    } else {
-        false
-    }
+    let Some(va) = super::probe_sv39_device(pa) else {
+        return false;
+    };
+    BASE.store(va, Ordering::Relaxed);
+    true
 }
 
 /// Whether the channel is there.
