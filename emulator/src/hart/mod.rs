@@ -8,6 +8,7 @@
 
 pub mod csr;
 pub mod decode;
+pub mod disasm;
 pub mod encode;
 mod exec;
 pub mod float;
