@@ -130,6 +130,9 @@ pub struct BootConfig {
     pub mmu: crate::mmu::MmuConfig,
     /// The cost model (the disk's latencies included).
     pub timing: crate::timing::Timing,
+    /// Whether sv39's own devices (host I/O, fault trace) are on the bus and in the device
+    /// tree; `false` leaves exactly QEMU `virt`'s devices (a lockstep comparison).
+    pub sv39_devices: bool,
 }
 
 /// Why the machine could not be built.
@@ -421,6 +424,7 @@ pub fn build_machine_with_disk(
         initrd: initrd_span,
         init: cfg.init.clone(),
         disk: disk.is_some(),
+        sv39_devices: cfg.sv39_devices,
     })?;
     let fdt_addr = fdt::placement(DRAM_BASE, cfg.ram_size, dtb.len());
     let fdt_image = Image {
@@ -458,6 +462,7 @@ pub fn build_machine_with_disk(
     let uart = Uart::new(cfg.console.uart_input, cfg.console.uart_output);
     let mut bus = Bus::new(ram, BootRom::new(start_addr, fdt_addr), uart);
     bus.hostio = cfg.console.hostio;
+    bus.sv39_devices = cfg.sv39_devices;
     bus.disk = disk;
     let htif_source = kernel
         .as_ref()
@@ -502,6 +507,7 @@ mod tests {
             },
             mmu: crate::mmu::MmuConfig::default(),
             timing: crate::timing::Timing::default(),
+            sv39_devices: true,
         }
     }
 

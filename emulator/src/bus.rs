@@ -68,6 +68,9 @@ pub struct Bus {
     pub hostio: HostIo,
     /// sv39's fault-trace channel (the kernel's report of each fault's kind).
     pub fault_trace: FaultTrace,
+    /// Whether sv39's own devices (host I/O, fault trace) are mapped; without them the bus
+    /// has exactly the devices of QEMU's `virt` (for a lockstep comparison).
+    pub sv39_devices: bool,
     /// HTIF `tohost`/`fromhost`, when the loaded ELF defines them.
     pub htif: Option<Htif>,
     /// The virtio-blk disk on the first virtio-mmio transport; without it the transport's
@@ -93,6 +96,7 @@ impl Bus {
             finisher: Finisher::new(),
             hostio: HostIo::default(),
             fault_trace: FaultTrace::new(),
+            sv39_devices: true,
             htif: None,
             disk: None,
             exit: None,
@@ -219,9 +223,13 @@ impl Bus {
             self.uart.read(off, size)
         } else if let Some(off) = in_range(paddr, n, FINISHER_BASE, FINISHER_SIZE) {
             self.finisher.read(off, size)
-        } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE) {
+        } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE)
+            && self.sv39_devices
+        {
             self.hostio.read(off, size)
-        } else if let Some(off) = in_range(paddr, n, FAULT_TRACE_BASE, FAULT_TRACE_SIZE) {
+        } else if let Some(off) = in_range(paddr, n, FAULT_TRACE_BASE, FAULT_TRACE_SIZE)
+            && self.sv39_devices
+        {
             self.fault_trace.read(off, size)
         } else if let Some(off) = in_range(paddr, n, VIRTIO0_BASE, VIRTIO0_SIZE)
             && let Some(disk) = &mut self.disk
@@ -252,13 +260,17 @@ impl Bus {
                 self.exit = Some(req);
             }
             r
-        } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE) {
+        } else if let Some(off) = in_range(paddr, n, HOSTIO_BASE, HOSTIO_SIZE)
+            && self.sv39_devices
+        {
             let r = self.hostio.write(off, size, value);
             if self.hostio.command_pending() {
                 self.run_hostio_command();
             }
             r
-        } else if let Some(off) = in_range(paddr, n, FAULT_TRACE_BASE, FAULT_TRACE_SIZE) {
+        } else if let Some(off) = in_range(paddr, n, FAULT_TRACE_BASE, FAULT_TRACE_SIZE)
+            && self.sv39_devices
+        {
             if off == crate::devices::fault_trace::reg::EVENT && size == 8 {
                 self.fault_trace.write_event(self.cycle, value);
                 Ok(())

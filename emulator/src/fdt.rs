@@ -78,6 +78,8 @@ pub struct FdtConfig {
     pub init: Option<InitCommand>,
     /// Whether a virtio-blk disk sits on the first virtio-mmio transport.
     pub disk: bool,
+    /// Whether sv39's own devices (host I/O, fault trace) are announced.
+    pub sv39_devices: bool,
 }
 
 /// The first process the kernel runs: `/chosen/sv39,init-argv` and `/chosen/sv39,init-envp`.
@@ -204,15 +206,17 @@ fn build_soc(fdt: &mut FdtWriter, cfg: &FdtConfig) -> Result<(), FdtError> {
     fdt.property_string("compatible", "ns16550a")?;
     fdt.end_node(serial)?;
 
-    let hostio = fdt.begin_node(&format!("hostio@{HOSTIO_BASE:x}"))?;
-    fdt.property_array_u64("reg", &[HOSTIO_BASE, HOSTIO_SIZE])?;
-    fdt.property_string("compatible", "sv39,hostio")?;
-    fdt.end_node(hostio)?;
+    if cfg.sv39_devices {
+        let hostio = fdt.begin_node(&format!("hostio@{HOSTIO_BASE:x}"))?;
+        fdt.property_array_u64("reg", &[HOSTIO_BASE, HOSTIO_SIZE])?;
+        fdt.property_string("compatible", "sv39,hostio")?;
+        fdt.end_node(hostio)?;
 
-    let trace = fdt.begin_node(&format!("fault-trace@{FAULT_TRACE_BASE:x}"))?;
-    fdt.property_array_u64("reg", &[FAULT_TRACE_BASE, FAULT_TRACE_SIZE])?;
-    fdt.property_string("compatible", "sv39,fault-trace")?;
-    fdt.end_node(trace)?;
+        let trace = fdt.begin_node(&format!("fault-trace@{FAULT_TRACE_BASE:x}"))?;
+        fdt.property_array_u64("reg", &[FAULT_TRACE_BASE, FAULT_TRACE_SIZE])?;
+        fdt.property_string("compatible", "sv39,fault-trace")?;
+        fdt.end_node(trace)?;
+    }
 
     let test = fdt.begin_node(&format!("test@{FINISHER_BASE:x}"))?;
     fdt.property_phandle(TEST_PHANDLE)?;
@@ -361,6 +365,7 @@ mod tests {
             initrd: None,
             init: None,
             disk: false,
+            sv39_devices: true,
         }
     }
 
@@ -584,6 +589,7 @@ mod tests {
         assert!(!nodes.iter().any(|n| n.contains("virtio")), "{nodes:?}");
         let cfg = FdtConfig {
             disk: true,
+            sv39_devices: true,
             ..config()
         };
         let blob = build(&cfg).unwrap();

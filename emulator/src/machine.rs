@@ -246,6 +246,48 @@ impl Machine {
         }
     }
 
+    /// One step of a lockstep comparison: the instruction at `pc` retires, or raises its
+    /// exception and the trap is taken. Interrupts are never taken here: the comparison
+    /// injects them where the reference machine took them ([`Machine::inject_interrupt`]).
+    /// `wfi` retires at once (the reference says when the interrupt comes). Returns how the
+    /// machine stopped, if this step stopped it (a write to the finisher).
+    pub fn step_one<O: Observer>(&mut self, obs: &mut O) -> Option<RunOutcome> {
+        self.hart.tracing = O::COMMITS;
+        if self.hart.cycle() >= self.next_event || self.hart.irq_check {
+            // Keeps the device lines (mip) and device events current.
+            self.refresh_interrupts();
+        }
+        self.hart.waiting = false;
+        if self.bus.code_written {
+            self.cache.clear();
+            self.bus.clear_code_marks();
+        }
+        self.run_block(1, obs);
+        self.hart.waiting = false;
+        self.trap_loop = None;
+        match self.bus.exit.take() {
+            Some(ExitRequest::Exit(code)) => {
+                self.bus.uart.flush();
+                Some(RunOutcome::Exit(code))
+            }
+            Some(ExitRequest::Reset) => {
+                self.reset();
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Takes interrupt `cause` (an `xcause` value, interrupt bit set) now, at `pc`, whether
+    /// or not it is pending here: the lockstep comparison's way of taking an interrupt at
+    /// the instruction where the reference machine took it.
+    pub fn inject_interrupt<O: Observer>(&mut self, cause: u64, obs: &mut O) {
+        let pc = self.hart.pc;
+        obs.trap(&self.hart, cause, 0, pc);
+        self.hart.stall_cycles += self.hart.timing.trap_entry as u64;
+        self.hart.pc = self.hart.take_trap(cause, 0, pc);
+    }
+
     /// Re-reads the device interrupt lines into `mip` and schedules the next device event.
     fn refresh_interrupts(&mut self) {
         self.hart.csr.mip_hw = self.bus.hardware_mip(self.hart.cycle());

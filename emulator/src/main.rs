@@ -189,6 +189,23 @@ struct CrosscheckArgs {
     /// the console transcripts line by line, instead of running a Linux program.
     #[arg(long)]
     system: bool,
+    /// Run both machines (qemu-system-riscv64 -singlestep -d cpu,fpu) one instruction at a
+    /// time and compare pc, privilege mode, registers and trap CSRs after every instruction:
+    /// the images of --system, or the embedded firmware and kernel running PROGRAM (or
+    /// --example NAME) as their first process. Counter and MMIO reads take QEMU's value and
+    /// interrupts are injected where QEMU took them, all counted.
+    #[arg(long, conflicts_with = "system")]
+    lockstep: bool,
+    /// With --lockstep: stop, agreeing, at the first instruction in user mode.
+    #[arg(long, requires = "lockstep")]
+    until_user: bool,
+    /// With --lockstep: QEMU's RAM size, when it should differ from sv39's (-m) on purpose.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "lockstep")]
+    qemu_memory: Option<u64>,
+    /// With --lockstep: sv39's accessed/dirty policy. `trap` differs from QEMU on purpose.
+    #[arg(long, value_name = "POLICY", default_value = "hardware",
+          value_parser = ["hardware", "trap"], requires = "lockstep")]
+    ad: String,
     /// With --system: firmware image, or `none`. Default: the embedded sv39 firmware.
     #[arg(long, value_name = "PATH|none", conflicts_with_all = ["command", "example"])]
     bios: Option<String>,
@@ -214,10 +231,12 @@ struct CrosscheckArgs {
     /// comparison, on both sides. Repeatable.
     #[arg(long, value_name = "REGEX", conflicts_with_all = ["command", "example"])]
     ignore: Vec<String>,
-    /// Kill QEMU if it has not finished after this many seconds.
+    /// Kill QEMU if it has not finished after this many seconds (with --lockstep: if it has
+    /// produced no instruction for this many seconds).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     timeout: u64,
-    /// Stop sv39 after this many instructions (it then counts as not having exited).
+    /// Stop sv39 after this many instructions (it then counts as not having exited; with
+    /// --lockstep, the comparison stops there, agreeing).
     #[arg(long, value_name = "N")]
     max_instructions: Option<u64>,
     /// Also put host file HOST in the guest at GUEST, on both sides. Repeatable.
@@ -235,7 +254,7 @@ struct CrosscheckArgs {
     /// The static riscv64 Linux program and its arguments, as for `sv39 run`. Both sides read
     /// the same stdin (read to its end first; empty when it is a terminal).
     #[arg(value_name = "PROGRAM", trailing_var_arg = true, conflicts_with = "system",
-          required_unless_present_any = ["system", "example"])]
+          required_unless_present_any = ["system", "example", "lockstep"])]
     command: Vec<String>,
 }
 
@@ -424,6 +443,9 @@ fn main() -> ExitCode {
 fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
     use sv39::crosscheck::{ProgramCheck, SystemCheck, check_program, check_system};
     let timeout = std::time::Duration::from_secs(args.timeout);
+    if args.lockstep {
+        return crosscheck_lockstep(args, timeout);
+    }
     if args.system {
         let report = check_system(&SystemCheck {
             bios: args.bios,
@@ -470,6 +492,51 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
         stdin,
         timeout,
         max_instructions: args.max_instructions,
+    })?;
+    print!("{report}");
+    Ok(report.agrees())
+}
+
+/// `sv39 crosscheck --lockstep`.
+fn crosscheck_lockstep(args: CrosscheckArgs, timeout: std::time::Duration) -> anyhow::Result<bool> {
+    use sv39::crosscheck::{LockstepCheck, check_lockstep};
+    let program = match (&args.example, args.command.split_first()) {
+        (Some(example), _) => {
+            let Some((name, rest)) = example.split_first() else {
+                anyhow::bail!("--example needs a NAME");
+            };
+            Some((ProgramSource::Example(name.clone()), rest.to_vec()))
+        }
+        (None, Some((path, rest))) => Some((program_source(path), rest.to_vec())),
+        (None, None) => None,
+    };
+    if args.disk.is_some() {
+        anyhow::bail!(
+            "--lockstep does not take --disk: QEMU's disk completes its requests on host \
+             threads, at no fixed instruction"
+        );
+    }
+    let mut mmu = sv39::mmu::MmuConfig::default();
+    if args.ad == "trap" {
+        mmu.ad = sv39::mmu::AdPolicy::Trap;
+    }
+    let report = check_lockstep(&LockstepCheck {
+        bios: args.bios,
+        kernel: args.kernel,
+        initrd: args.initrd,
+        append: args.append,
+        program: program.map(|(program, args_)| ProgramSpec {
+            program,
+            args: args_,
+            files: args.files,
+            env: args.env,
+        }),
+        ram_size: args.memory.unwrap_or(sv39::layout::DEFAULT_RAM),
+        qemu_ram_size: args.qemu_memory,
+        max_instructions: args.max_instructions,
+        until_user: args.until_user,
+        timeout,
+        mmu,
     })?;
     print!("{report}");
     Ok(report.agrees())
@@ -635,6 +702,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             console,
             mmu,
             timing,
+            sv39_devices: true,
         },
         disk,
     )?;

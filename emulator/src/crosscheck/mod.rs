@@ -18,8 +18,11 @@
 //! the old text (`---`) and sv39's as the new (`+++`).
 
 pub mod diff;
+pub mod lockstep;
+mod lockstep_report;
 pub mod program;
 pub mod qemu;
+pub mod qemu_log;
 pub mod system;
 
 use std::fmt;
@@ -28,6 +31,7 @@ use std::time::Duration;
 
 use crate::machine::RunOutcome;
 
+pub use lockstep::{LockstepCheck, LockstepReport, check_lockstep};
 pub use program::{ProgramCheck, ProgramReport, check_program};
 pub use system::{SystemCheck, SystemReport, check_system};
 

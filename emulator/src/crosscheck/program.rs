@@ -213,6 +213,7 @@ pub fn check_program(check: &ProgramCheck) -> Result<ProgramReport, CrosscheckEr
             mmu: crate::mmu::MmuConfig::default(),
             // The same cost model as `sv39 run`: qemu-riscv64's time is the host's anyway.
             timing: crate::timing::Timing::default(),
+            sv39_devices: true,
         },
         Some(disk),
     )?;

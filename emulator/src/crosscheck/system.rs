@@ -216,10 +216,10 @@ pub fn ignore_set(patterns: &[String]) -> Result<RegexSet, CrosscheckError> {
 }
 
 /// The images resolved to host paths for QEMU, and to sources for sv39.
-struct Images {
-    bios: Option<ImageSource>,
-    kernel: Option<ImageSource>,
-    qemu_args: Vec<String>,
+pub(super) struct Images {
+    pub(super) bios: Option<ImageSource>,
+    pub(super) kernel: Option<ImageSource>,
+    pub(super) qemu_args: Vec<String>,
 }
 
 fn absolute(path: &Path) -> Result<String, CrosscheckError> {
@@ -233,7 +233,10 @@ fn absolute(path: &Path) -> Result<String, CrosscheckError> {
 
 /// Maps the options onto both machines, writing the embedded images into `workspace` when
 /// QEMU needs them.
-fn resolve_images(check: &SystemCheck, workspace: &Workspace) -> Result<Images, CrosscheckError> {
+pub(super) fn resolve_images(
+    check: &SystemCheck,
+    workspace: &Workspace,
+) -> Result<Images, CrosscheckError> {
     let mut embedded_dir: Option<PathBuf> = None;
     let mut embedded = |name: &str| -> Result<String, CrosscheckError> {
         if embedded_dir.is_none() {
@@ -366,6 +369,7 @@ pub fn check_system(check: &SystemCheck) -> Result<SystemReport, CrosscheckError
             // QEMU runs with -icount shift=0: one instruction per nanosecond, and so does the
             // unit model, so timer interrupts come at the same instructions on both sides.
             timing: crate::timing::Timing::unit(),
+            sv39_devices: true,
         },
         disk,
     )?;

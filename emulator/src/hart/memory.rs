@@ -187,6 +187,8 @@ impl Hart {
         kind: Access,
     ) -> Result<[u8; N], Trap> {
         self.stall_cycles += self.timing.mmio as u64;
+        self.device_reads += 1;
+        self.last_device_read = paddr;
         bus.cycle = self.cycle();
         bus.read::<N>(paddr)
             .map_err(|_| Trap::new(kind.access_fault(), vaddr))
@@ -438,6 +440,35 @@ impl Hart {
         }
     }
 
+    /// The instruction bits at virtual `pc`, read without side effects (no TLB fill, no A/D
+    /// write, nothing counted): what a debugger shows. `None` when the fetch would fault.
+    pub fn peek_instruction(&mut self, bus: &mut Bus, pc: u64) -> Option<u32> {
+        let key = self.fetch_key;
+        let phys = |hart: &mut Self, bus: &mut Bus, va: u64| -> Option<u64> {
+            if key == 0 {
+                return Some(va);
+            }
+            let ctx = AccessContext {
+                user: key & KEY_USER != 0,
+                sum: key & KEY_SUM != 0,
+                mxr: key & KEY_MXR != 0,
+            };
+            let (leaf, _) = hart.walk_page_table(bus, va, Access::Fetch, ctx, false);
+            leaf.ok().map(|l| l.translate(va))
+        };
+        let parcel = |hart: &mut Self, bus: &mut Bus, va: u64| -> Option<u16> {
+            let pa = phys(hart, bus, va)?;
+            let w = bus.fetch_window(pa)?;
+            (w.len() >= 2).then(|| u16::from_le_bytes([w[0], w[1]]))
+        };
+        let low = parcel(self, bus, pc)?;
+        if crate::hart::decode::insn_len(low) == 2 {
+            return Some(low as u32);
+        }
+        let high = parcel(self, bus, pc.wrapping_add(2))?;
+        Some(low as u32 | (high as u32) << 16)
+    }
+
     /// Walks the page table `satp` points to for `vaddr`; with `update` false, without
     /// side effects (no A/D writes, A/D not required).
     fn walk_page_table(
@@ -530,6 +561,9 @@ impl Hart {
         };
         if stale {
             self.mmu.counters.stale_hits += 1;
+            if self.mmu.quiet_stale {
+                return;
+            }
             let now = fresh.map_or("fault".to_string(), |l| format!("{:#x}", l.pte));
             let which = if kind == Access::Fetch {
                 "iTLB"

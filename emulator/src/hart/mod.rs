@@ -69,6 +69,10 @@ pub struct Hart {
     pub data_key: u64,
     /// Fast-cache context of fetches; 0 when fetches do not translate.
     pub fetch_key: u64,
+    /// Loads (and AMOs) that reached a device or the boot ROM rather than RAM.
+    pub device_reads: u64,
+    /// The physical address of the last of them.
+    pub last_device_read: u64,
 }
 
 impl Hart {
@@ -96,6 +100,8 @@ impl Hart {
             mmu: crate::mmu::Mmu::new(crate::mmu::MmuConfig::default()),
             data_key: 0,
             fetch_key: 0,
+            device_reads: 0,
+            last_device_read: 0,
         }
     }
 

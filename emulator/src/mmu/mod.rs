@@ -211,6 +211,9 @@ pub struct Mmu {
     pub fast_store: Box<[FastSlot]>,
     /// Fast cache for fetches.
     pub fast_fetch: Box<[FastSlot]>,
+    /// Under `tlb_check`, count stale hits without printing them (a lockstep comparison
+    /// reports them itself).
+    pub quiet_stale: bool,
 }
 
 impl Mmu {
@@ -226,6 +229,7 @@ impl Mmu {
             fast_load: empty(),
             fast_store: empty(),
             fast_fetch: empty(),
+            quiet_stale: false,
         }
     }
 

@@ -1,0 +1,1006 @@
+//! Instruction level (lockstep): sv39 and `qemu-system-riscv64` run the same images one
+//! instruction at a time, and their whole architectural state is compared after each.
+//!
+//! QEMU runs with `-singlestep -d cpu,fpu,nochain` and writes its CPU log into a pipe
+//! ([`super::qemu_log`]): a dump of pc, the trap CSRs, `satp`, x0..x31 and f0..f31 before
+//! every instruction and at the first instruction of every trap handler. sv39 takes one step
+//! ([`Machine::step_one`]: an instruction retires, or raises its exception and the trap is
+//! taken) per dump, and the two states must be equal: pc, the privilege mode, the 32 integer
+//! and 32 float registers, and `mstatus`, `mie`, `mideleg`, `medeleg`, `mtvec`, `stvec`,
+//! `mepc`, `sepc`, `mcause`, `scause`, `mtval`, `stval`, `mscratch`, `sscratch`, `satp`,
+//! `mhartid`.
+//!
+//! What legitimately differs is synchronised the way co-simulation tools do it, and counted:
+//!
+//! - **counters**: a CSR read of `cycle`, `time`, `instret`, the `hpmcounter`s, their M-mode
+//!   twins, `mip` or `sip` writes QEMU's value into the destination register;
+//! - **MMIO**: a load from a device register (not RAM, not the boot ROM) takes QEMU's value;
+//! - **interrupts**: sv39 never takes an interrupt by itself; when QEMU's next state shows an
+//!   interrupt trap taken at sv39's pc, sv39 takes the same one there
+//!   ([`Machine::inject_interrupt`]). `mip` itself is therefore not compared;
+//! - **known differences**: where sv39 follows the specification and QEMU 7.2 does not (the
+//!   `.deviations` files of the ISA tests), the step is recognised by its instruction and the
+//!   exact fields it changed, named in the report, and QEMU's state is adopted.
+//!
+//! QEMU 7.2's dump has no privilege mode: the comparison follows QEMU's mode from its own
+//! states (a trap into M or S is visible in that mode's trap CSRs and `mstatus`; `mret` and
+//! `sret` return to the MPP or SPP QEMU had) and compares it with sv39's.
+//!
+//! Both machines get the same device tree: sv39's, built without its own devices (host I/O,
+//! fault trace), passed to QEMU with `-dtb`, so both memories hold the same bytes. QEMU's hart
+//! is configured as sv39's (`-cpu rv64,h=false,zba=false,...`: RV64GC with S and U, Sv39,
+//! `marchid` and `mimpid` 0) and its clock is `-icount shift=0,sleep=off`.
+
+use std::fmt;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use super::qemu::{self, QEMU_SYSTEM, Running, Workspace};
+use super::qemu_log::{self, CSR_NAMES, CpuState, LogEvent, csr};
+use super::system::{SystemCheck, resolve_images};
+use super::{Capture, CrosscheckError, Status};
+use crate::boot::{BootConfig, HostConsole, Initrd, build_machine, human_size};
+use crate::devices::{HostInput, HostIo, UartInput};
+use crate::hart::csr::{MSTATUS_MIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPP};
+use crate::hart::decode::{Insn, Op, ZERO_SINK};
+use crate::hart::trap::CAUSE_INTERRUPT;
+use crate::hart::{Hart, Privilege};
+use crate::machine::{Machine, RunOutcome};
+use crate::program::ProgramSpec;
+use crate::trace::Observer;
+
+pub use super::lockstep_report::{Divergence, End, Field, LockstepReport, StepRecord, Syncs};
+
+/// QEMU's hart, made to match sv39's: RV64GC with S and U (no hypervisor, no bit
+/// manipulation, no Sstc), and the identification CSRs sv39 reads as 0.
+pub const QEMU_CPU: &str =
+    "rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false,marchid=0,mimpid=0";
+
+/// The file descriptor QEMU writes its CPU log to (`-D /dev/fd/3`).
+const LOG_FD: i32 = 3;
+
+/// Identical QEMU states in a row taken as one (see [`Run::next_state`]).
+const MAX_REPEATS: usize = 64;
+
+/// How many steps of history a divergence report shows.
+pub const HISTORY: usize = 20;
+
+/// What to run on both machines.
+#[derive(Debug, Clone)]
+pub struct LockstepCheck {
+    /// Firmware: `None` for the embedded one, `Some("none")`, or a path.
+    pub bios: Option<String>,
+    /// Kernel: `None` for the embedded one.
+    pub kernel: Option<PathBuf>,
+    /// Initial ramdisk (not with `program`).
+    pub initrd: Option<PathBuf>,
+    /// Kernel command line.
+    pub append: Option<String>,
+    /// A program for the embedded kernel to run as its first process (its initramfs and
+    /// `/chosen` entries are built as `sv39 run PROGRAM` builds them).
+    pub program: Option<ProgramSpec>,
+    /// RAM size of both machines.
+    pub ram_size: u64,
+    /// QEMU's RAM size when it should differ from sv39's (a deliberate difference).
+    pub qemu_ram_size: Option<u64>,
+    /// Stop, agreeing, after this many steps.
+    pub max_instructions: Option<u64>,
+    /// Stop, agreeing, at the first instruction in user mode.
+    pub until_user: bool,
+    /// How long QEMU may go without producing a state.
+    pub timeout: Duration,
+    /// sv39's MMU options (`--ad trap` makes a deliberate difference).
+    pub mmu: crate::mmu::MmuConfig,
+}
+
+/// A known difference between sv39 (following the specification) and QEMU 7.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Known {
+    /// What differs.
+    pub name: &'static str,
+    /// Why: the specification's rule and what QEMU does.
+    pub why: &'static str,
+}
+
+const MPRV_AFTER_MRET: Known = Known {
+    name: "mstatus.MPRV after mret to S or U",
+    why: "privileged spec 3.3.2: an xRET to a mode below M clears MPRV; QEMU 7.2 keeps it",
+};
+const MEDELEG_BITS: Known = Known {
+    name: "medeleg bits 10, 11 and 20 to 23",
+    why: "privileged spec 3.1.8: an M-mode ecall (11) cannot be delegated, and causes 10 and \
+          20 to 23 exist only with the hypervisor extension; QEMU 7.2 makes them writable \
+          even without it",
+};
+const MIDELEG_BITS: Known = Known {
+    name: "mideleg bits 2, 6, 10 and 13",
+    why: "privileged spec 3.1.9: the VS-level interrupts (2, 6, 10) exist only with the \
+          hypervisor extension and 13 only with Sscofpmf; QEMU 7.2 makes them writable \
+          without either",
+};
+/// The `mideleg` bits QEMU 7.2 keeps and sv39 does not.
+const MIDELEG_QEMU_ONLY: u64 = 1 << 2 | 1 << 6 | 1 << 10 | 1 << 13;
+/// The `medeleg` bits QEMU 7.2 keeps and sv39 does not.
+const MEDELEG_QEMU_ONLY: u64 = 3 << 10 | 0xf << 20;
+const MISALIGNED_SC: Known = Known {
+    name: "a misaligned SC",
+    why: "unprivileged spec 13.2: it raises a store/AMO address-misaligned exception; QEMU 7.2 \
+          lets an SC without a reservation fail without one",
+};
+const MISALIGNED_AMO: Known = Known {
+    name: "a misaligned AMO's cause",
+    why: "unprivileged spec 13.4: store/AMO address-misaligned (6); QEMU 7.2 reports \
+          load address-misaligned (4)",
+};
+const SATP_MODE: Known = Known {
+    name: "satp written with Sv48 or Sv57",
+    why: "privileged spec 4.1.11: a write of an unsupported mode has no effect, and sv39 has \
+          Bare and Sv39 only; QEMU 7.2's hart also has Sv48 and Sv57",
+};
+const STALE_TLB: Known = Known {
+    name: "a TLB hit on a PTE changed without sfence.vma",
+    why: "privileged spec 4.2.1: the old translation and the new are both correct until a \
+          covering sfence.vma; sv39's TLB keeps the old, QEMU 7.2 flushes its whole TLB at \
+          every sfence.vma and ASID change",
+};
+
+/// What one sv39 step did, as the run loop reports it.
+#[derive(Default)]
+struct StepProbe {
+    retired: Option<Insn>,
+    trap: Option<u64>,
+}
+
+impl Observer for StepProbe {
+    const ACTIVE: bool = true;
+    const COMMITS: bool = false;
+    fn retire(&mut self, _: &Hart, _: Privilege, _: u64, insn: &Insn) {
+        self.retired = Some(*insn);
+    }
+    fn trap(&mut self, _: &Hart, cause: u64, _: u64, _: u64) {
+        self.trap.get_or_insert(cause);
+    }
+}
+
+/// sv39's hart as a [`CpuState`].
+pub fn snapshot(hart: &Hart) -> CpuState {
+    let c = &hart.csr;
+    let mut csr = [0; qemu_log::CSR_COUNT];
+    csr[csr::MHARTID] = c.mhartid;
+    csr[csr::MSTATUS] = c.mstatus;
+    csr[csr::MIP] = c.mip();
+    csr[csr::MIE] = c.mie;
+    csr[csr::MIDELEG] = c.mideleg;
+    csr[csr::MEDELEG] = c.medeleg;
+    csr[csr::MTVEC] = c.mtvec;
+    csr[csr::STVEC] = c.stvec;
+    csr[csr::MEPC] = c.mepc;
+    csr[csr::SEPC] = c.sepc;
+    csr[csr::MCAUSE] = c.mcause;
+    csr[csr::SCAUSE] = c.scause;
+    csr[csr::MTVAL] = c.mtval;
+    csr[csr::STVAL] = c.stval;
+    csr[csr::MSCRATCH] = c.mscratch;
+    csr[csr::SSCRATCH] = c.sscratch;
+    csr[csr::SATP] = c.satp;
+    let mut x = [0; 32];
+    x.copy_from_slice(&hart.x[..32]);
+    CpuState {
+        pc: hart.pc,
+        privilege: hart.privilege as u8,
+        csr,
+        x,
+        f: hart.f,
+        missing: 0,
+    }
+}
+
+/// The fields in which `a` and `b` differ (`mip` is never compared: interrupts are
+/// synchronised instead).
+pub fn differences(a: &CpuState, b: &CpuState) -> Vec<Field> {
+    let mut out = Vec::new();
+    if a.pc != b.pc {
+        out.push(Field::Pc);
+    }
+    if a.privilege != b.privilege {
+        out.push(Field::Privilege);
+    }
+    for i in 1..32 {
+        if a.x[i] != b.x[i] {
+            out.push(Field::X(i as u8));
+        }
+    }
+    for i in 0..32 {
+        if a.f[i] != b.f[i] {
+            out.push(Field::F(i as u8));
+        }
+    }
+    let missing = a.missing | b.missing;
+    for i in 0..CSR_NAMES.len() {
+        if i != csr::MIP && missing & (1 << i) == 0 && a.csr[i] != b.csr[i] {
+            out.push(Field::Csr(i));
+        }
+    }
+    out
+}
+
+/// Where a trap with `cause` enters, for trap-vector CSR `tvec`.
+fn vector(tvec: u64, cause: u64) -> u64 {
+    let base = tvec & !3;
+    if cause & CAUSE_INTERRUPT != 0 && tvec & 3 == 1 {
+        base.wrapping_add(4 * (cause & !CAUSE_INTERRUPT))
+    } else {
+        base
+    }
+}
+
+/// QEMU's privilege mode in `next`, from its mode in `prev` and the instruction it ran
+/// there: `mret`/`sret` return to MPP/SPP; a trap into M (or S) shows in that mode's trap
+/// CSRs, its vector in pc, the previous mode in MPP (SPP) and interrupts off.
+pub fn follow_privilege(prev: &CpuState, next: &CpuState, op: Option<Op>) -> u8 {
+    let (p, ms) = (prev.privilege, prev.csr[csr::MSTATUS]);
+    let mut mode = match op {
+        Some(Op::Mret) if p == 3 => ((ms & MSTATUS_MPP) >> 11) as u8,
+        Some(Op::Sret) if p == 3 || (p == 1 && ms & (1 << 22) == 0) => {
+            u8::from(ms & MSTATUS_SPP != 0)
+        }
+        _ => p,
+    };
+    let ns = next.csr[csr::MSTATUS];
+    let trap_fields = |c: usize, e: usize, t: usize| {
+        (next.csr[c], next.csr[e], next.csr[t], ns) != (prev.csr[c], prev.csr[e], prev.csr[t], ms)
+    };
+    let into_s = mode <= 1
+        && next.pc == vector(next.csr[csr::STVEC], next.csr[csr::SCAUSE])
+        && trap_fields(csr::SCAUSE, csr::SEPC, csr::STVAL)
+        && ns & MSTATUS_SIE == 0
+        && u8::from(ns & MSTATUS_SPP != 0) == mode;
+    if into_s {
+        mode = 1;
+    }
+    let into_m = next.pc == vector(next.csr[csr::MTVEC], next.csr[csr::MCAUSE])
+        && trap_fields(csr::MCAUSE, csr::MEPC, csr::MTVAL)
+        && ns & MSTATUS_MIE == 0
+        && ((ns & MSTATUS_MPP) >> 11) as u8 == mode;
+    if into_m {
+        mode = 3;
+    }
+    mode
+}
+
+/// The counter CSRs and interrupt-pending CSRs whose reads take QEMU's value.
+fn synchronised_csr(number: u16) -> bool {
+    matches!(number, 0xc00..=0xc1f | 0xb00..=0xb1f | 0x344 | 0x144)
+}
+
+fn is_csr_op(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
+    )
+}
+
+fn is_amo(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        AmoswapW
+            | AmoaddW
+            | AmoxorW
+            | AmoandW
+            | AmoorW
+            | AmominW
+            | AmomaxW
+            | AmominuW
+            | AmomaxuW
+            | AmoswapD
+            | AmoaddD
+            | AmoxorD
+            | AmoandD
+            | AmoorD
+            | AmominD
+            | AmomaxD
+            | AmominuD
+            | AmomaxuD
+    )
+}
+
+/// Whether `op` reads memory into a register.
+fn is_load(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Flw | Fld | LrW | LrD
+    ) || is_amo(op)
+}
+
+/// Which known difference, if any, explains `fields` after sv39 ran `insn` (trapping with
+/// `trap`, seeing a stale TLB entry if `stale`) and reached `s` where QEMU reached `q`.
+fn known_difference(
+    insn: Option<&Insn>,
+    trap: Option<u64>,
+    stale: bool,
+    before_pc: u64,
+    s: &CpuState,
+    q: &CpuState,
+    fields: &[Field],
+) -> Option<Known> {
+    let op = insn.map(|i| i.op)?;
+    let csr_number = insn.map(|i| (i.imm as u32 & 0xfff) as u16);
+    let only = |f: Field| fields == [f];
+    let xor = |i: usize| s.csr[i] ^ q.csr[i];
+    if op == Op::Mret && only(Field::Csr(csr::MSTATUS)) && xor(csr::MSTATUS) == MSTATUS_MPRV {
+        return Some(MPRV_AFTER_MRET);
+    }
+    if is_csr_op(op)
+        && csr_number == Some(0x302)
+        && only(Field::Csr(csr::MEDELEG))
+        && xor(csr::MEDELEG) & !MEDELEG_QEMU_ONLY == 0
+    {
+        return Some(MEDELEG_BITS);
+    }
+    if is_csr_op(op)
+        && csr_number == Some(0x303)
+        && only(Field::Csr(csr::MIDELEG))
+        && xor(csr::MIDELEG) & !MIDELEG_QEMU_ONLY == 0
+    {
+        return Some(MIDELEG_BITS);
+    }
+    if matches!(op, Op::ScW | Op::ScD) && trap == Some(6) && q.pc == before_pc.wrapping_add(4) {
+        return Some(MISALIGNED_SC);
+    }
+    let causes = [Field::Csr(csr::MCAUSE), Field::Csr(csr::SCAUSE)];
+    if is_amo(op)
+        && trap == Some(6)
+        && fields.iter().all(|f| causes.contains(f))
+        && fields
+            .iter()
+            .all(|f| matches!(f, Field::Csr(i) if q.csr[*i] == 4))
+    {
+        return Some(MISALIGNED_AMO);
+    }
+    if is_csr_op(op)
+        && csr_number == Some(0x180)
+        && only(Field::Csr(csr::SATP))
+        && matches!(q.csr[csr::SATP] >> 60, 9 | 10)
+    {
+        return Some(SATP_MODE);
+    }
+    if stale {
+        return Some(STALE_TLB);
+    }
+    None
+}
+
+/// Makes sv39's hart hold QEMU's state `q` (after a known difference).
+fn adopt(hart: &mut Hart, q: &CpuState) {
+    hart.pc = q.pc;
+    hart.privilege = Privilege::from_bits(q.privilege as u64);
+    hart.x[..32].copy_from_slice(&q.x);
+    hart.x[0] = 0;
+    hart.f = q.f;
+    let c = &mut hart.csr;
+    c.mstatus = q.csr[csr::MSTATUS];
+    c.mie = q.csr[csr::MIE];
+    c.mideleg = q.csr[csr::MIDELEG];
+    c.medeleg = q.csr[csr::MEDELEG];
+    c.mtvec = q.csr[csr::MTVEC];
+    c.stvec = q.csr[csr::STVEC];
+    c.mepc = q.csr[csr::MEPC];
+    c.sepc = q.csr[csr::SEPC];
+    c.mcause = q.csr[csr::MCAUSE];
+    c.scause = q.csr[csr::SCAUSE];
+    c.mtval = q.csr[csr::MTVAL];
+    c.stval = q.csr[csr::STVAL];
+    c.mscratch = q.csr[csr::MSCRATCH];
+    c.sscratch = q.csr[csr::SSCRATCH];
+    if c.satp != q.csr[csr::SATP] {
+        c.satp = q.csr[csr::SATP];
+        hart.mmu.clear_fast();
+    }
+    hart.reservation = u64::MAX;
+    hart.irq_check = true;
+    hart.update_translation();
+}
+
+/// QEMU's states as they arrive, with an idle limit.
+struct QemuStates {
+    rx: Receiver<LogEvent>,
+    batch: std::vec::IntoIter<CpuState>,
+    timeout: Duration,
+    end: Option<(Vec<String>, Option<String>)>,
+}
+
+// A state is moved once per step; boxing it would allocate once per step instead.
+#[allow(clippy::large_enum_variant)]
+enum Next {
+    State(CpuState),
+    End,
+    Stalled,
+}
+
+impl QemuStates {
+    fn next(&mut self) -> Next {
+        loop {
+            if let Some(s) = self.batch.next() {
+                return Next::State(s);
+            }
+            if self.end.is_some() {
+                return Next::End;
+            }
+            match self.rx.recv_timeout(self.timeout) {
+                Ok(LogEvent::States(v)) => self.batch = v.into_iter(),
+                Ok(LogEvent::End { messages, error }) => self.end = Some((messages, error)),
+                Err(RecvTimeoutError::Timeout) => return Next::Stalled,
+                Err(RecvTimeoutError::Disconnected) => self.end = Some((Vec::new(), None)),
+            }
+        }
+    }
+}
+
+/// Builds sv39's machine and QEMU's command line for `check` in `workspace`.
+fn prepare(
+    check: &LockstepCheck,
+    workspace: &Workspace,
+) -> Result<(Machine, Vec<String>), CrosscheckError> {
+    if check.program.is_some() && (check.bios.is_some() || check.kernel.is_some()) {
+        return Err(CrosscheckError::Usage(
+            "a PROGRAM runs on the embedded firmware and kernel: not with --bios or --kernel"
+                .into(),
+        ));
+    }
+    let prepared = check
+        .program
+        .as_ref()
+        .map(crate::program::prepare)
+        .transpose()?;
+    if prepared.is_some() && check.initrd.is_some() {
+        return Err(CrosscheckError::Usage(
+            "--initrd: not with a PROGRAM, whose initramfs sv39 builds".into(),
+        ));
+    }
+    let images = resolve_images(
+        &SystemCheck {
+            bios: check.bios.clone(),
+            kernel: check.kernel.clone(),
+            initrd: check.initrd.clone(),
+            append: check.append.clone(),
+            ram_size: check.ram_size,
+            ignore: Vec::new(),
+            timeout: check.timeout,
+            max_instructions: None,
+            disk: None,
+        },
+        workspace,
+    )?;
+    let initrd = match &prepared {
+        Some(p) => Some(Initrd::Bytes {
+            name: "the program's initramfs".into(),
+            data: p.initramfs.clone(),
+        }),
+        None => check.initrd.clone().map(Initrd::File),
+    };
+    let console = HostConsole {
+        uart_input: UartInput::None,
+        uart_output: Box::new(Capture::default()),
+        hostio: HostIo::new(
+            HostInput::Empty,
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+        ),
+    };
+    let mut mmu = check.mmu;
+    // Every TLB hit is checked against memory, so a stale one is recognised.
+    mmu.tlb_check = true;
+    let mut machine = build_machine(BootConfig {
+        bios: images.bios,
+        kernel: images.kernel,
+        initrd,
+        append: check.append.clone(),
+        init: prepared.as_ref().map(|p| p.init.clone()),
+        ram_size: check.ram_size,
+        console,
+        mmu,
+        timing: crate::timing::Timing::unit(),
+        sv39_devices: false,
+    })?;
+    machine.hart.mmu.quiet_stale = true;
+
+    let mut args = images.qemu_args;
+    for i in 1..args.len() {
+        match args[i - 1].as_str() {
+            // A deterministic clock that jumps to the next timer when the hart waits.
+            "-icount" => args[i] = "shift=0,sleep=off".into(),
+            // QEMU's memory size, when it differs on purpose.
+            "-m" => {
+                if let Some(size) = check.qemu_ram_size {
+                    args[i] = human_size(size);
+                }
+            }
+            _ => {}
+        }
+    }
+    let write = |name: &str, data: &[u8]| -> Result<String, CrosscheckError> {
+        let path = workspace.path().join(name);
+        std::fs::write(&path, data).map_err(|io| CrosscheckError::Workspace {
+            what: format!("writing {name}"),
+            io,
+        })?;
+        Ok(path.display().to_string())
+    };
+    if let Some(p) = &prepared {
+        args.extend(["-initrd".into(), write("initramfs.cpio", &p.initramfs)?]);
+    }
+    // The device tree sv39 built, read back from its RAM (where the boot ROM points a1).
+    let fdt_addr = crate::bus::Device::read(&mut machine.bus.rom, 0x20, 8).unwrap_or(0);
+    let mut header = [0u8; 8];
+    machine.bus.ram.dump(fdt_addr, &mut header);
+    let total = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let mut dtb = vec![0u8; total];
+    machine.bus.ram.dump(fdt_addr, &mut dtb);
+    args.extend(["-dtb".into(), write("sv39.dtb", &dtb)?]);
+    args.extend(
+        [
+            "-cpu",
+            QEMU_CPU,
+            "-singlestep",
+            "-d",
+            "cpu,fpu,nochain",
+            "-D",
+            "/dev/fd/3",
+        ]
+        .map(String::from),
+    );
+    Ok((machine, args))
+}
+
+/// Starts QEMU with its CPU log on a pipe, and the thread that reads it.
+fn start_qemu(
+    args: &[String],
+    workspace: &Workspace,
+    timeout: Duration,
+) -> Result<(Running, QemuStates), CrosscheckError> {
+    let program = qemu::locate(QEMU_SYSTEM)?;
+    let (reader, writer) = std::io::pipe().map_err(|io| CrosscheckError::Spawn {
+        program: QEMU_SYSTEM.program.into(),
+        io,
+    })?;
+    let fd = writer.as_raw_fd();
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(workspace.path());
+    // SAFETY: between fork and exec the closure calls only async-signal-safe functions
+    // (dup2, fcntl) on a descriptor this process owns, and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            let r = if fd == LOG_FD {
+                nix::libc::fcntl(LOG_FD, nix::libc::F_SETFD, 0)
+            } else {
+                nix::libc::dup2(fd, LOG_FD)
+            };
+            if r < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let running = Running::spawn(cmd, &[], QEMU_SYSTEM.program)?;
+    // QEMU holds the only writer now: the log ends when QEMU does.
+    drop(writer);
+    let states = QemuStates {
+        rx: qemu_log::spawn_reader(reader),
+        batch: Vec::new().into_iter(),
+        timeout,
+        end: None,
+    };
+    Ok((running, states))
+}
+
+/// Runs the comparison.
+pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, CrosscheckError> {
+    qemu::locate(QEMU_SYSTEM)?;
+    let workspace = Workspace::new()?;
+    let (mut machine, args) = prepare(check, &workspace)?;
+    let (running, mut qemu) = start_qemu(&args, &workspace, check.timeout)?;
+    let started = Instant::now();
+    let mut run = Run {
+        machine: &mut machine,
+        history: Vec::with_capacity(HISTORY + 1),
+        syncs: Syncs::default(),
+        steps: 0,
+    };
+    let end = run.compare(check, &mut qemu);
+    let (steps, syncs) = (run.steps, run.syncs.clone());
+    let elapsed = started.elapsed();
+    // QEMU is stopped at once unless its log ended (then it is exiting by itself).
+    let grace = if qemu.end.is_some() {
+        check.timeout
+    } else {
+        Duration::ZERO
+    };
+    let finished = running.wait(grace)?;
+    let (mut messages, log_error) = qemu.end.take().unwrap_or_default();
+    messages.extend(log_error);
+    let end = match end {
+        End::Exited { sv39, .. } => {
+            let qemu_status = finished.status.clone();
+            if qemu_status == Status::Exited(sv39) {
+                End::Exited {
+                    sv39,
+                    qemu: qemu_status,
+                }
+            } else {
+                End::StatusDiffers {
+                    sv39,
+                    qemu: qemu_status,
+                }
+            }
+        }
+        other => other,
+    };
+    messages.extend(
+        String::from_utf8_lossy(&finished.stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(String::from),
+    );
+    Ok(LockstepReport {
+        steps,
+        instret: machine.hart.instret(),
+        elapsed,
+        syncs,
+        end,
+        qemu_messages: messages,
+    })
+}
+
+/// The comparison in progress.
+struct Run<'a> {
+    machine: &'a mut Machine,
+    history: Vec<StepRecord>,
+    syncs: Syncs,
+    steps: u64,
+}
+
+impl Run<'_> {
+    fn compare(&mut self, check: &LockstepCheck, qemu: &mut QemuStates) -> End {
+        let mut q_prev = match qemu.next() {
+            Next::State(s) => s,
+            Next::End | Next::Stalled => return End::NoStates,
+        };
+        q_prev.privilege = Privilege::Machine as u8;
+        let mut s_prev = snapshot(&self.machine.hart);
+        let fields = differences(&q_prev, &s_prev);
+        if !fields.is_empty() {
+            return self.diverge("the reset states differ", fields, &q_prev, &s_prev);
+        }
+        loop {
+            if check.max_instructions.is_some_and(|m| self.steps >= m) {
+                return End::Limit;
+            }
+            if check.until_user && s_prev.privilege == Privilege::User as u8 && self.steps > 0 {
+                return End::FirstUser { pc: s_prev.pc };
+            }
+            let pc = self.machine.hart.pc;
+            let raw = self
+                .machine
+                .hart
+                .peek_instruction(&mut self.machine.bus, pc);
+            let mut record = StepRecord {
+                step: self.steps + 1,
+                pc,
+                privilege: s_prev.privilege,
+                insn: raw.map(crate::hart::decode::decode),
+                sv39: s_prev,
+                qemu: q_prev,
+                sv39_after: s_prev,
+                qemu_after: q_prev,
+                trap: None,
+                stale: false,
+                notes: Vec::new(),
+            };
+            let q = match self.next_state(qemu, &q_prev) {
+                Next::State(q) => q,
+                Next::End => {
+                    // QEMU powers off in the middle of the finisher store, without a state
+                    // after it: sv39 must power off at the same instruction.
+                    let outcome = self.machine.step_one(&mut StepProbe::default());
+                    self.steps += 1;
+                    return self.qemu_stopped(Next::End, outcome, record, check.timeout);
+                }
+                stop => return self.qemu_stopped(stop, None, record, check.timeout),
+            };
+            let (outcome, q) = if let Some(cause) = interrupt_before(&q, pc) {
+                // QEMU's clock ran out before the instruction (-icount checks it at the start
+                // of every block): the interrupt comes first.
+                self.inject(cause, &mut record, "before the instruction");
+                record.insn = None;
+                (None, q)
+            } else {
+                self.step(&mut record, q)
+            };
+            let mut q = q;
+            q.privilege = follow_privilege(&q_prev, &q, record.insn.map(|i| i.op));
+            record.qemu_after = q;
+            let mut s = snapshot(&self.machine.hart);
+            let mut fields = differences(&q, &s);
+            // Interrupts QEMU took right after the instruction (at most two: an S-level trap
+            // and the M-level one right after it).
+            for _ in 0..2 {
+                let Some(cause) = injected_interrupt(&q, &s).filter(|_| !fields.is_empty()) else {
+                    break;
+                };
+                self.inject(cause, &mut record, "after the instruction");
+                s = snapshot(&self.machine.hart);
+                fields = differences(&q, &s);
+            }
+            if !fields.is_empty() {
+                let insn = record.insn;
+                if let Some(known) = known_difference(
+                    insn.as_ref(),
+                    record.trap,
+                    record.stale,
+                    pc,
+                    &s,
+                    &q,
+                    &fields,
+                ) {
+                    adopt(&mut self.machine.hart, &q);
+                    *self.syncs.known.entry(known).or_default() += 1;
+                    record
+                        .notes
+                        .push(format!("known difference: {}", known.name));
+                    s = snapshot(&self.machine.hart);
+                    fields = differences(&q, &s);
+                }
+            }
+            record.sv39_after = s;
+            self.push(record);
+            if !fields.is_empty() {
+                return self.diverge("the states differ", fields, &q, &s);
+            }
+            if outcome.is_some() {
+                // sv39 powered off; QEMU must end here too.
+                return match qemu.next() {
+                    Next::End => match outcome {
+                        Some(RunOutcome::Exit(code)) => End::Exited {
+                            sv39: i32::from(code as u8),
+                            qemu: Status::Exited(0),
+                        },
+                        _ => End::Limit,
+                    },
+                    _ => self.diverge_at_end("sv39 powered off; QEMU went on"),
+                };
+            }
+            q_prev = q;
+            s_prev = s;
+        }
+    }
+
+    /// sv39 takes interrupt `cause` now (where QEMU took it).
+    fn inject(&mut self, cause: u64, record: &mut StepRecord, when: &str) {
+        self.machine
+            .inject_interrupt(cause, &mut StepProbe::default());
+        self.syncs.interrupts += 1;
+        record.notes.push(format!(
+            "interrupt {} injected {when}",
+            cause & !CAUSE_INTERRUPT
+        ));
+    }
+
+    /// sv39 runs the instruction of `record`; `q` is QEMU's next state. Returns how sv39's
+    /// machine stopped, if it did, and the QEMU state to compare with (the next one, when
+    /// QEMU dumped this one twice).
+    fn step(&mut self, record: &mut StepRecord, q: CpuState) -> (Option<RunOutcome>, CpuState) {
+        let hart = &self.machine.hart;
+        let (reads, stale) = (hart.device_reads, hart.mmu.counters.stale_hits);
+        let mut probe = StepProbe::default();
+        let mut outcome = self.machine.step_one(&mut probe);
+        self.steps += 1;
+        if let Some(insn) = probe.retired {
+            record.insn = Some(insn);
+        }
+        record.trap = probe.trap;
+        if let Some(RunOutcome::Exit(code)) = outcome {
+            record
+                .notes
+                .push(format!("sv39 powered off (status {code})"));
+        }
+        self.synchronise(record, &q, probe.retired.is_some(), reads);
+        // QEMU dumps no state for an instruction whose fetch faults (the fault comes before
+        // its block exists): its next state is already in the handler. sv39 takes the fetch
+        // fault as a step of its own, here.
+        if outcome.is_none() && fetch_fault_at(&q, self.machine.hart.pc) {
+            let mut fetch = StepProbe::default();
+            outcome = self.machine.step_one(&mut fetch);
+            self.steps += 1;
+            record.trap = fetch.trap;
+            record
+                .notes
+                .push("then the fetch fault (QEMU dumps no state for it)".into());
+        }
+        record.stale = self.machine.hart.mmu.counters.stale_hits != stale;
+        (outcome, q)
+    }
+
+    /// QEMU's next state that is not a repeat of `q_prev`. Under -icount QEMU dumps a state
+    /// and then may not run the instruction: its block budget ran out (then an interrupt
+    /// may come first), or the instruction touches a device in the middle of its block and
+    /// is abandoned to be run again. Either way the same state is dumped again, and the
+    /// repeat is skipped. A jump to itself also repeats its state: after [`MAX_REPEATS`]
+    /// repeats the state is taken as the next step's.
+    fn next_state(&mut self, qemu: &mut QemuStates, q_prev: &CpuState) -> Next {
+        for _ in 0..MAX_REPEATS {
+            match qemu.next() {
+                Next::State(mut q) => {
+                    q.privilege = q_prev.privilege;
+                    if !differences(&q, q_prev).is_empty() {
+                        return Next::State(q);
+                    }
+                    self.syncs.qemu_repeats += 1;
+                }
+                stop => return stop,
+            }
+        }
+        let mut q = *q_prev;
+        q.privilege = q_prev.privilege;
+        Next::State(q)
+    }
+
+    /// QEMU's log ended (or stalled) after sv39's step `record`, which ended with `outcome`.
+    fn qemu_stopped(
+        &mut self,
+        stop: Next,
+        outcome: Option<RunOutcome>,
+        mut record: StepRecord,
+        timeout: Duration,
+    ) -> End {
+        if let (Next::End, Some(RunOutcome::Exit(code))) = (&stop, outcome) {
+            return End::Exited {
+                sv39: i32::from(code as u8),
+                qemu: Status::Exited(0),
+            };
+        }
+        record.sv39_after = snapshot(&self.machine.hart);
+        self.push(record);
+        let what = match stop {
+            Next::Stalled => format!(
+                "QEMU produced no state for {} s (waiting in wfi for an interrupt that never comes?); sv39 went on",
+                timeout.as_secs()
+            ),
+            _ => "QEMU stopped (its log ended); sv39 went on".into(),
+        };
+        self.diverge_at_end(&what)
+    }
+
+    /// Copies QEMU's value of a counter or MMIO read into sv39's destination register.
+    fn synchronise(&mut self, record: &mut StepRecord, q: &CpuState, retired: bool, reads: u64) {
+        let Some(insn) = record.insn.filter(|_| retired) else {
+            return;
+        };
+        let hart = &mut self.machine.hart;
+        let counter = is_csr_op(insn.op) && synchronised_csr((insn.imm as u32 & 0xfff) as u16);
+        let mmio = is_load(insn.op)
+            && hart.device_reads != reads
+            && !(crate::layout::BOOTROM_BASE..crate::layout::BOOTROM_BASE + 0x1_0000)
+                .contains(&hart.last_device_read);
+        if !counter && !mmio {
+            return;
+        }
+        let rd = insn.rd as usize;
+        let changed = if matches!(insn.op, Op::Flw | Op::Fld) {
+            let changed = hart.f[rd] != q.f[rd];
+            hart.f[rd] = q.f[rd];
+            changed
+        } else if rd != ZERO_SINK as usize && rd < 32 {
+            let changed = hart.x[rd] != q.x[rd];
+            hart.x[rd] = q.x[rd];
+            changed
+        } else {
+            false
+        };
+        let (count, differed, what) = if counter {
+            (
+                &mut self.syncs.counter_reads,
+                &mut self.syncs.counter_changed,
+                "counter read",
+            )
+        } else {
+            (
+                &mut self.syncs.mmio_reads,
+                &mut self.syncs.mmio_changed,
+                "MMIO read",
+            )
+        };
+        *count += 1;
+        if changed {
+            *differed += 1;
+            record.notes.push(format!("{what}: QEMU's value taken"));
+        }
+    }
+
+    fn push(&mut self, record: StepRecord) {
+        if self.history.len() == HISTORY {
+            self.history.remove(0);
+        }
+        self.history.push(record);
+    }
+
+    fn diverge(&mut self, what: &str, fields: Vec<Field>, q: &CpuState, s: &CpuState) -> End {
+        End::Diverged(Box::new(Divergence {
+            step: self.steps,
+            instret: self.machine.hart.instret(),
+            what: what.to_string(),
+            fields: fields
+                .into_iter()
+                .map(|f| (f, f.get(q), f.get(s)))
+                .collect(),
+            history: std::mem::take(&mut self.history),
+        }))
+    }
+
+    fn diverge_at_end(&mut self, what: &str) -> End {
+        let s = snapshot(&self.machine.hart);
+        self.diverge(what, Vec::new(), &s, &s)
+    }
+}
+
+/// The interrupt QEMU's state `q` shows taken at `pc` before the instruction there ran.
+fn interrupt_before(q: &CpuState, pc: u64) -> Option<u64> {
+    let mcause = q.csr[csr::MCAUSE];
+    if mcause & CAUSE_INTERRUPT != 0
+        && q.csr[csr::MEPC] == pc
+        && q.pc == vector(q.csr[csr::MTVEC], mcause)
+    {
+        return Some(mcause);
+    }
+    let scause = q.csr[csr::SCAUSE];
+    if scause & CAUSE_INTERRUPT != 0
+        && q.csr[csr::SEPC] == pc
+        && q.pc == vector(q.csr[csr::STVEC], scause)
+    {
+        return Some(scause);
+    }
+    None
+}
+
+/// Whether QEMU's state `q` is the handler of an instruction-fetch fault at `pc`.
+fn fetch_fault_at(q: &CpuState, pc: u64) -> bool {
+    let fetch = |cause: u64| matches!(cause, 1 | 12);
+    let (mcause, scause) = (q.csr[csr::MCAUSE], q.csr[csr::SCAUSE]);
+    (fetch(mcause) && q.csr[csr::MEPC] == pc && q.pc == vector(q.csr[csr::MTVEC], mcause))
+        || (fetch(scause) && q.csr[csr::SEPC] == pc && q.pc == vector(q.csr[csr::STVEC], scause))
+}
+
+/// The interrupt QEMU's state `q` shows taken at sv39's pc, if it does.
+fn injected_interrupt(q: &CpuState, s: &CpuState) -> Option<u64> {
+    let mcause = q.csr[csr::MCAUSE];
+    if mcause & CAUSE_INTERRUPT != 0
+        && q.csr[csr::MEPC] == s.pc
+        && q.pc == vector(q.csr[csr::MTVEC], mcause)
+    {
+        return Some(mcause);
+    }
+    let scause = q.csr[csr::SCAUSE];
+    let s_vector = vector(q.csr[csr::STVEC], scause);
+    if scause & CAUSE_INTERRUPT != 0
+        && q.csr[csr::SEPC] == s.pc
+        && (q.pc == s_vector || q.csr[csr::MEPC] == s_vector)
+    {
+        return Some(scause);
+    }
+    None
+}
+
+impl fmt::Display for Known {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.why)
+    }
+}
+
+#[cfg(test)]
+#[path = "lockstep_tests.rs"]
+mod tests;
