@@ -131,7 +131,8 @@ pub struct BootConfig {
     /// The cost model (the disk's latencies included).
     pub timing: crate::timing::Timing,
     /// Whether sv39's own devices (host I/O, fault trace) are on the bus and in the device
-    /// tree; `false` leaves exactly QEMU `virt`'s devices (a lockstep comparison).
+    /// tree; `false` leaves exactly QEMU `virt`'s devices and puts QEMU's `-seed 0`
+    /// `/chosen/rng-seed` in the device tree (a lockstep comparison).
     pub sv39_devices: bool,
 }
 
@@ -425,6 +426,8 @@ pub fn build_machine_with_disk(
         init: cfg.init.clone(),
         disk: disk.is_some(),
         sv39_devices: cfg.sv39_devices,
+        // The seed QEMU writes, so both device trees hold the same bytes.
+        rng_seed: (!cfg.sv39_devices).then_some(fdt::QEMU_SEED_0_RNG_SEED),
     })?;
     let fdt_addr = fdt::placement(DRAM_BASE, cfg.ram_size, dtb.len());
     let fdt_image = Image {

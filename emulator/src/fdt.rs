@@ -80,7 +80,17 @@ pub struct FdtConfig {
     pub disk: bool,
     /// Whether sv39's own devices (host I/O, fault trace) are announced.
     pub sv39_devices: bool,
+    /// `/chosen/rng-seed`, if any.
+    pub rng_seed: Option<[u8; 32]>,
 }
+
+/// The `/chosen/rng-seed` QEMU 7.2's `virt` machine writes under `-seed 0` (it adds one to
+/// every device tree, a `-dtb` one too, from its guest random generator). A device tree that
+/// already has 32 bytes there keeps its layout when QEMU overwrites them.
+pub const QEMU_SEED_0_RNG_SEED: [u8; 32] = [
+    0x85, 0x16, 0x0f, 0x32, 0x1a, 0xa8, 0xc4, 0x1f, 0xb8, 0xc3, 0x52, 0x2a, 0xae, 0x3a, 0x0f, 0x89,
+    0x31, 0x33, 0x07, 0x16, 0x01, 0x4f, 0x0d, 0xab, 0x2b, 0xb5, 0xbe, 0x46, 0x26, 0xe2, 0x2b, 0x62,
+];
 
 /// The first process the kernel runs: `/chosen/sv39,init-argv` and `/chosen/sv39,init-envp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +119,9 @@ pub fn build(cfg: &FdtConfig) -> Result<Vec<u8>, FdtError> {
     fdt.property_string("model", "riscv-virtio,qemu")?;
 
     let chosen = fdt.begin_node("chosen")?;
+    if let Some(seed) = &cfg.rng_seed {
+        fdt.property("rng-seed", seed)?;
+    }
     if let Some((start, end)) = cfg.initrd {
         // QEMU 7.2 writes one-cell values; Linux accepts two cells for addresses above 4 GiB.
         match (u32::try_from(start), u32::try_from(end)) {
@@ -366,6 +379,7 @@ mod tests {
             init: None,
             disk: false,
             sv39_devices: true,
+            rng_seed: None,
         }
     }
 
@@ -590,6 +604,7 @@ mod tests {
         let cfg = FdtConfig {
             disk: true,
             sv39_devices: true,
+            rng_seed: None,
             ..config()
         };
         let blob = build(&cfg).unwrap();

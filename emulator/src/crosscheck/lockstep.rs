@@ -36,11 +36,10 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::qemu::{self, QEMU_SYSTEM, Running, Workspace};
-use super::qemu_log::{self, CSR_NAMES, CpuState, LogEvent, csr};
+use super::qemu_log::{self, CSR_NAMES, CpuState, LogReader, Next, csr};
 use super::system::{SystemCheck, resolve_images};
 use super::{Capture, CrosscheckError, Status};
 use crate::boot::{BootConfig, HostConsole, Initrd, build_machine, human_size};
@@ -407,41 +406,6 @@ fn adopt(hart: &mut Hart, q: &CpuState) {
     hart.update_translation();
 }
 
-/// QEMU's states as they arrive, with an idle limit.
-struct QemuStates {
-    rx: Receiver<LogEvent>,
-    batch: std::vec::IntoIter<CpuState>,
-    timeout: Duration,
-    end: Option<(Vec<String>, Option<String>)>,
-}
-
-// A state is moved once per step; boxing it would allocate once per step instead.
-#[allow(clippy::large_enum_variant)]
-enum Next {
-    State(CpuState),
-    End,
-    Stalled,
-}
-
-impl QemuStates {
-    fn next(&mut self) -> Next {
-        loop {
-            if let Some(s) = self.batch.next() {
-                return Next::State(s);
-            }
-            if self.end.is_some() {
-                return Next::End;
-            }
-            match self.rx.recv_timeout(self.timeout) {
-                Ok(LogEvent::States(v)) => self.batch = v.into_iter(),
-                Ok(LogEvent::End { messages, error }) => self.end = Some((messages, error)),
-                Err(RecvTimeoutError::Timeout) => return Next::Stalled,
-                Err(RecvTimeoutError::Disconnected) => self.end = Some((Vec::new(), None)),
-            }
-        }
-    }
-}
-
 /// Builds sv39's machine and QEMU's command line for `check` in `workspace`.
 fn prepare(
     check: &LockstepCheck,
@@ -547,6 +511,8 @@ fn prepare(
         [
             "-cpu",
             QEMU_CPU,
+            "-seed",
+            "0",
             "-singlestep",
             "-d",
             "cpu,fpu,nochain",
@@ -563,7 +529,7 @@ fn start_qemu(
     args: &[String],
     workspace: &Workspace,
     timeout: Duration,
-) -> Result<(Running, QemuStates), CrosscheckError> {
+) -> Result<(Running, LogReader), CrosscheckError> {
     let program = qemu::locate(QEMU_SYSTEM)?;
     let (reader, writer) = std::io::pipe().map_err(|io| CrosscheckError::Spawn {
         program: QEMU_SYSTEM.program.into(),
@@ -590,13 +556,7 @@ fn start_qemu(
     let running = Running::spawn(cmd, &[], QEMU_SYSTEM.program)?;
     // QEMU holds the only writer now: the log ends when QEMU does.
     drop(writer);
-    let states = QemuStates {
-        rx: qemu_log::spawn_reader(reader),
-        batch: Vec::new().into_iter(),
-        timeout,
-        end: None,
-    };
-    Ok((running, states))
+    Ok((running, LogReader::new(reader, timeout)))
 }
 
 /// Runs the comparison.
@@ -606,9 +566,10 @@ pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, Crosschec
     let (mut machine, args) = prepare(check, &workspace)?;
     let (running, mut qemu) = start_qemu(&args, &workspace, check.timeout)?;
     let started = Instant::now();
+    // Running::wait counts its deadline from QEMU's start.
     let mut run = Run {
         machine: &mut machine,
-        history: Vec::with_capacity(HISTORY + 1),
+        history: std::collections::VecDeque::with_capacity(HISTORY + 1),
         syncs: Syncs::default(),
         steps: 0,
     };
@@ -616,14 +577,14 @@ pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, Crosschec
     let (steps, syncs) = (run.steps, run.syncs.clone());
     let elapsed = started.elapsed();
     // QEMU is stopped at once unless its log ended (then it is exiting by itself).
-    let grace = if qemu.end.is_some() {
-        check.timeout
+    let grace = if qemu.ended() {
+        started.elapsed() + check.timeout
     } else {
         Duration::ZERO
     };
     let finished = running.wait(grace)?;
-    let (mut messages, log_error) = qemu.end.take().unwrap_or_default();
-    messages.extend(log_error);
+    let mut messages = qemu.messages().to_vec();
+    messages.extend(qemu.error.take());
     let end = match end {
         End::Exited { sv39, .. } => {
             let qemu_status = finished.status.clone();
@@ -660,14 +621,14 @@ pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, Crosschec
 /// The comparison in progress.
 struct Run<'a> {
     machine: &'a mut Machine,
-    history: Vec<StepRecord>,
+    history: std::collections::VecDeque<StepRecord>,
     syncs: Syncs,
     steps: u64,
 }
 
 impl Run<'_> {
-    fn compare(&mut self, check: &LockstepCheck, qemu: &mut QemuStates) -> End {
-        let mut q_prev = match qemu.next() {
+    fn compare(&mut self, check: &LockstepCheck, qemu: &mut LogReader) -> End {
+        let mut q_prev = match qemu.next_state() {
             Next::State(s) => s,
             Next::End | Next::Stalled => return End::NoStates,
         };
@@ -764,7 +725,7 @@ impl Run<'_> {
             }
             if outcome.is_some() {
                 // sv39 powered off; QEMU must end here too.
-                return match qemu.next() {
+                return match qemu.next_state() {
                     Next::End => match outcome {
                         Some(RunOutcome::Exit(code)) => End::Exited {
                             sv39: i32::from(code as u8),
@@ -832,9 +793,9 @@ impl Run<'_> {
     /// is abandoned to be run again. Either way the same state is dumped again, and the
     /// repeat is skipped. A jump to itself also repeats its state: after [`MAX_REPEATS`]
     /// repeats the state is taken as the next step's.
-    fn next_state(&mut self, qemu: &mut QemuStates, q_prev: &CpuState) -> Next {
+    fn next_state(&mut self, qemu: &mut LogReader, q_prev: &CpuState) -> Next {
         for _ in 0..MAX_REPEATS {
-            match qemu.next() {
+            match qemu.next_state() {
                 Next::State(mut q) => {
                     q.privilege = q_prev.privilege;
                     if !differences(&q, q_prev).is_empty() {
@@ -924,9 +885,9 @@ impl Run<'_> {
 
     fn push(&mut self, record: StepRecord) {
         if self.history.len() == HISTORY {
-            self.history.remove(0);
+            self.history.pop_front();
         }
-        self.history.push(record);
+        self.history.push_back(record);
     }
 
     fn diverge(&mut self, what: &str, fields: Vec<Field>, q: &CpuState, s: &CpuState) -> End {
@@ -938,7 +899,7 @@ impl Run<'_> {
                 .into_iter()
                 .map(|f| (f, f.get(q), f.get(s)))
                 .collect(),
-            history: std::mem::take(&mut self.history),
+            history: std::mem::take(&mut self.history).into(),
         }))
     }
 

@@ -20,10 +20,13 @@
 //! The privilege mode is not in QEMU 7.2's dump, nor are `fcsr` and the counters: the
 //! comparison follows the mode itself (see `lockstep`) and sees `fcsr` and the counters
 //! through the registers they are read into. [`LogParser`] turns lines into [`CpuState`]s;
-//! [`spawn_reader`] runs it on a thread over QEMU's log pipe, in batches.
+//! [`LogReader`] runs it over QEMU's log pipe.
 
-use std::io::{BufRead, BufReader, Read};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::io::{BufRead, BufReader, PipeReader};
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 /// The CSRs in QEMU's dump that the comparison reads, in the dump's order.
 pub const CSR_NAMES: [&str; CSR_COUNT] = [
@@ -120,6 +123,9 @@ impl LogParser {
             }
             return Ok(None);
         }
+        if let Some(result) = self.fixed_width(line) {
+            return result;
+        }
         let mut tokens = line
             .split(|&b| b == b' ')
             .filter(|t| !t.is_empty())
@@ -158,11 +164,59 @@ impl LogParser {
         if !complete {
             return Ok(None);
         }
+        self.finish()
+    }
+}
+
+impl LogParser {
+    /// The fast path: QEMU prints every field as `" %-8s %016x"`, 26 bytes, one to four per
+    /// line. `None` when `line` is not made of such fields (the general path then reads it).
+    fn fixed_width(&mut self, line: &[u8]) -> Option<Result<Option<CpuState>, String>> {
+        if line.is_empty() || !line.len().is_multiple_of(FIELD_WIDTH) {
+            return None;
+        }
+        let mut fields = [(0u32, 0u64); 4];
+        let n = line.len() / FIELD_WIDTH;
+        if n > fields.len() {
+            return None;
+        }
+        for (slot, field) in fields.iter_mut().zip(line.chunks_exact(FIELD_WIDTH)) {
+            if field[0] != b' ' || field[9] != b' ' {
+                return None;
+            }
+            let name = field[1..9].split(|&b| b == b' ').next().unwrap_or(&[]);
+            *slot = (field_bit(name)?, parse_hex16(&field[10..])?);
+        }
+        let mut complete = false;
+        for &(bit, value) in &fields[..n] {
+            if bit == PC_BIT {
+                if self.seen != 0 {
+                    return Some(Err(format!(
+                        "QEMU's CPU log has an incomplete dump (at pc {value:#018x}): is this QEMU 7.2 with -d cpu,fpu?"
+                    )));
+                }
+                self.state.pc = value;
+            } else if bit < X_BIT {
+                self.state.csr[(bit - CSR_BIT) as usize] = value;
+            } else if bit < F_BIT {
+                self.state.x[(bit - X_BIT) as usize] = value;
+            } else {
+                self.state.f[(bit - F_BIT) as usize] = value;
+                complete |= bit == F_BIT + 31;
+            }
+            self.seen |= 1u128 << bit;
+        }
+        Some(if complete { self.finish() } else { Ok(None) })
+    }
+
+    /// The dump is complete (its `f31` was read): the state, if nothing required is missing.
+    fn finish(&mut self) -> Result<Option<CpuState>, String> {
         let csr_bits = ((1u128 << CSR_COUNT) - 1) << CSR_BIT;
         if self.seen | csr_bits != ALL_FIELDS {
             let missing = (0..F_BIT + 32)
                 .find(|&b| (self.seen | csr_bits) & (1u128 << b) == 0)
                 .map_or_else(String::new, field_name);
+            self.seen = 0;
             return Err(format!(
                 "QEMU's CPU log dump has no {missing}: is this QEMU 7.2 with -d cpu,fpu?"
             ));
@@ -172,6 +226,9 @@ impl LogParser {
         Ok(Some(self.state))
     }
 }
+
+/// The width of one `name value` field in QEMU's dump.
+const FIELD_WIDTH: usize = 26;
 
 /// The mask bit of a dump field name (`pc`, `mstatus`, `x10/a0`, `f3/ft3`).
 fn field_bit(name: &[u8]) -> Option<u32> {
@@ -221,68 +278,108 @@ fn parse_hex16(token: &[u8]) -> Option<u64> {
     })
 }
 
-/// What the reader thread sends.
+/// What [`LogReader::next_state`] found.
+// A state is moved once per step; boxing it would allocate once per step instead.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum LogEvent {
-    /// The next states, in order.
-    States(Vec<CpuState>),
-    /// The log ended (QEMU exited or closed it): its other lines, and what went wrong, if
-    /// anything did.
-    End {
-        /// QEMU's own messages.
-        messages: Vec<String>,
-        /// A malformed dump or a read error.
-        error: Option<String>,
-    },
+pub enum Next {
+    /// The next state.
+    State(CpuState),
+    /// The log ended (QEMU exited or closed it), or could not be read on.
+    End,
+    /// Nothing arrived for the reader's timeout.
+    Stalled,
 }
 
-/// States per message from the reader thread (fewer when QEMU pauses).
-const BATCH: usize = 256;
-
-/// Reads and parses QEMU's log on a thread. States arrive in batches; a batch is sent early
-/// whenever the pipe has nothing more for the moment, so a QEMU that stops (a `wfi` no
-/// interrupt will end) does not hold back the states before it.
-pub fn spawn_reader(pipe: impl Read + Send + 'static) -> Receiver<LogEvent> {
-    let (tx, rx) = sync_channel(64);
-    std::thread::spawn(move || read_log(BufReader::with_capacity(1 << 20, pipe), &tx));
-    rx
+/// Reads QEMU's log from a pipe, one state at a time, on the caller's thread (a thread of
+/// its own would only add a hand-over per state on a machine whose cores QEMU and the
+/// comparison already keep busy).
+pub struct LogReader {
+    reader: BufReader<PipeReader>,
+    parser: LogParser,
+    line: Vec<u8>,
+    timeout: Duration,
+    ended: bool,
+    /// What went wrong, if the log could not be read to its end (a malformed dump, a read
+    /// error).
+    pub error: Option<String>,
 }
 
-fn read_log(mut reader: impl BufRead, tx: &SyncSender<LogEvent>) {
-    let mut parser = LogParser::new();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut line = Vec::with_capacity(256);
-    let error = loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break None,
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => break Some(format!("reading QEMU's CPU log: {e}")),
+impl LogReader {
+    /// Reads `pipe`; [`LogReader::next_state`] gives up waiting after `timeout`.
+    pub fn new(pipe: PipeReader, timeout: Duration) -> Self {
+        Self {
+            reader: BufReader::with_capacity(1 << 20, pipe),
+            parser: LogParser::new(),
+            line: Vec::with_capacity(256),
+            timeout,
+            ended: false,
+            error: None,
         }
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        match parser.line(&line) {
-            Ok(Some(state)) => batch.push(state),
-            Ok(None) => {}
-            Err(e) => break Some(e),
-        }
-        let idle = reader.fill_buf().map(|b| b.is_empty()).unwrap_or(true);
-        if batch.len() >= BATCH || (!batch.is_empty() && idle && parser.seen == 0) {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            if tx.send(LogEvent::States(full)).is_err() {
-                return; // the comparison is over
+    }
+
+    /// QEMU's messages so far (log lines that were not part of a dump).
+    pub fn messages(&self) -> &[String] {
+        &self.parser.messages
+    }
+
+    /// Whether the log has ended.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The next state.
+    pub fn next_state(&mut self) -> Next {
+        loop {
+            if self.ended {
+                return Next::End;
+            }
+            if self.reader.buffer().is_empty() && !self.readable() {
+                return Next::Stalled;
+            }
+            self.line.clear();
+            match self.reader.read_until(b'\n', &mut self.line) {
+                Ok(0) => self.ended = true,
+                Ok(_) => {
+                    if self.line.last() == Some(&b'\n') {
+                        self.line.pop();
+                    }
+                    match self.parser.line(&self.line) {
+                        Ok(Some(state)) => return Next::State(state),
+                        Ok(None) => {}
+                        Err(e) => {
+                            self.error = Some(e);
+                            self.ended = true;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(format!("reading QEMU's CPU log: {e}"));
+                    self.ended = true;
+                }
             }
         }
-    };
-    if !batch.is_empty() && tx.send(LogEvent::States(batch)).is_err() {
-        return;
     }
-    let _ = tx.send(LogEvent::End {
-        messages: parser.messages,
-        error,
-    });
+
+    /// Waits up to the timeout for the pipe to have data (or to be closed).
+    fn readable(&self) -> bool {
+        let fd = self.reader.get_ref().as_fd();
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        let ms = self.timeout.as_millis().min(i32::MAX as u128) as i32;
+        loop {
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(0) => return false,
+                Ok(_) => return true,
+                Err(nix::errno::Errno::EINTR) => {}
+                // Let the read report it.
+                Err(_) => return true,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -411,21 +508,42 @@ mod tests {
     }
 
     #[test]
-    fn the_reader_sends_every_state_then_the_end() {
+    fn the_reader_gives_every_state_then_the_end() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
         let text: String = (0..600u64).map(|i| dump(0x8000_0000 + 4 * i, i)).collect();
-        let rx = spawn_reader(std::io::Cursor::new(format!("{text}bye\n").into_bytes()));
+        let feeder = std::thread::spawn(move || {
+            use std::io::Write;
+            writer.write_all(format!("{text}bye\n").as_bytes()).unwrap();
+        });
+        let mut log = LogReader::new(reader, Duration::from_secs(30));
         let mut states = Vec::new();
-        loop {
-            match rx.recv().unwrap() {
-                LogEvent::States(batch) => states.extend(batch),
-                LogEvent::End { messages, error } => {
-                    assert_eq!(messages, ["bye"]);
-                    assert_eq!(error, None);
-                    break;
-                }
-            }
+        while let Next::State(s) = log.next_state() {
+            states.push(s);
         }
+        feeder.join().unwrap();
+        assert!(log.ended());
+        assert_eq!(log.error, None);
+        assert_eq!(log.messages(), ["bye"]);
         assert_eq!(states.len(), 600);
         assert_eq!(states[599].x[10], 599);
+    }
+
+    #[test]
+    fn a_silent_writer_is_a_stall_and_a_bad_dump_an_error() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        {
+            use std::io::Write;
+            writer.write_all(dump(0x1000, 1).as_bytes()).unwrap();
+        }
+        let mut log = LogReader::new(reader, Duration::from_millis(50));
+        assert!(matches!(log.next_state(), Next::State(_)));
+        assert!(matches!(log.next_state(), Next::Stalled));
+        {
+            use std::io::Write;
+            let bad = dump(0x1004, 1).replace(" mie      ", " mie      zz");
+            writer.write_all(bad.as_bytes()).unwrap();
+        }
+        assert!(matches!(log.next_state(), Next::End));
+        assert!(log.error.as_deref().unwrap().contains("unexpected line"));
     }
 }
