@@ -197,14 +197,14 @@ struct CrosscheckArgs {
     #[arg(long, conflicts_with = "system")]
     lockstep: bool,
     /// With --lockstep: stop, agreeing, at the first instruction in user mode.
-    #[arg(long, requires = "lockstep")]
+    #[arg(long)]
     until_user: bool,
     /// With --lockstep: QEMU's RAM size, when it should differ from sv39's (-m) on purpose.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "lockstep")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     qemu_memory: Option<u64>,
     /// With --lockstep: sv39's accessed/dirty policy. `trap` differs from QEMU on purpose.
     #[arg(long, value_name = "POLICY", default_value = "hardware",
-          value_parser = ["hardware", "trap"], requires = "lockstep")]
+          value_parser = ["hardware", "trap"])]
     ad: String,
     /// With --system: firmware image, or `none`. Default: the embedded sv39 firmware.
     #[arg(long, value_name = "PATH|none", conflicts_with_all = ["command", "example"])]
@@ -445,6 +445,10 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
     let timeout = std::time::Duration::from_secs(args.timeout);
     if args.lockstep {
         return crosscheck_lockstep(args, timeout);
+    }
+    // clap counts a flag's default as present, so `requires` cannot say this.
+    if args.until_user || args.qemu_memory.is_some() || args.ad != "hardware" {
+        anyhow::bail!("--until-user, --qemu-memory and --ad need --lockstep");
     }
     if args.system {
         let report = check_system(&SystemCheck {

@@ -1,0 +1,420 @@
+//! `sv39 crosscheck --lockstep` against the real `qemu-system-riscv64`.
+//!
+//! Every bare-metal test program of `tests/programs/` (except the two HTIF ones, which need
+//! QEMU's `spike` machine) runs in lockstep over its whole length, and so does the boot of
+//! the embedded firmware and kernel up to the first user instruction of `hello`: about
+//! 19 million instructions compared. Each test checks the exit status both machines
+//! reached, the synchronisations the program must need (interrupts for priv_interrupts) and
+//! the known differences its `.deviations` file documents, recognised at their
+//! instructions (and nothing else adopted).
+//!
+//! Two tests make the machines differ on purpose and check where the report says they part:
+//! `--ad trap` (sv39 raises a page fault where QEMU sets the A or D bit) at the instruction
+//! where sv39 alone first behaves differently under `--ad trap`, and a different memory
+//! size at the boot ROM's load of the device tree's address.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{Outcome, build_program, expected_dir, run_with_timeout, sv39};
+
+/// Deadline for one lockstep run: the longest (rv64d, 3.8 million instructions) takes about
+/// 100 s alone on a 2-core machine, twice that next to another.
+const TIMEOUT: Duration = Duration::from_secs(900);
+
+fn lockstep(args: &[&str]) -> Outcome {
+    let mut cmd = sv39();
+    cmd.arg("crosscheck").arg("--lockstep").args(args);
+    run_with_timeout(cmd, TIMEOUT)
+}
+
+fn stdout(o: &Outcome) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The number of instructions in the summary line `crosscheck: agree (lockstep: N ...`.
+fn compared(summary: &str) -> u64 {
+    summary
+        .split("lockstep: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count in {summary:?}"))
+}
+
+/// `sv39 run`'s instruction count for the bare-metal program `elf` (with `extra` options).
+fn instructions_alone(elf: &Path) -> u64 {
+    let outcome = common::run_sv39(elf, &["--stats"]);
+    let text = outcome.stderr_text();
+    text.split("instructions ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count in {text}"))
+}
+
+/// Runs the bare-metal program `name` in lockstep and checks that the two machines agree
+/// over its whole length and power off with its expected status. Returns the report.
+fn program_agrees(name: &str) -> String {
+    let elf = build_program(name);
+    let outcome = lockstep(&["--bios", "none", "--kernel", elf.to_str().unwrap()]);
+    let text = stdout(&outcome);
+    assert_eq!(
+        outcome.status,
+        Some(0),
+        "{name}: lockstep did not agree:\n{text}{}",
+        outcome.stderr_text()
+    );
+    let status = std::fs::read_to_string(expected_dir().join(format!("{name}.status")))
+        .unwrap()
+        .trim()
+        .to_string();
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("crosscheck: agree (lockstep: ")
+            && first.contains(" per second; ")
+            && first.ends_with(&format!("both powered off, status {status})")),
+        "{name}: {first}"
+    );
+    let alone = instructions_alone(&elf);
+    assert!(
+        compared(first) >= alone,
+        "{name}: {} steps compared, but sv39 alone retires {alone} instructions",
+        compared(first)
+    );
+    text
+}
+
+/// The count of known difference `name` in a report (0 when absent).
+fn known(text: &str, name: &str) -> u64 {
+    text.lines()
+        .filter_map(|l| l.trim().split_once(" x "))
+        .find(|(_, rest)| rest.starts_with(&format!("{name}:")))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn assert_no_known_differences(name: &str, text: &str) {
+    assert!(
+        text.contains("\nknown differences: none\n"),
+        "{name}: QEMU's state was adopted somewhere:\n{text}"
+    );
+}
+
+macro_rules! agree_without_known_differences {
+    ($($test:ident: $name:literal,)*) => {$(
+        #[test]
+        fn $test() {
+            let text = program_agrees($name);
+            assert_no_known_differences($name, &text);
+        }
+    )*};
+}
+
+agree_without_known_differences! {
+    exit_code_agrees: "exit_code",
+    hello_agrees: "hello",
+    smc_agrees: "smc",
+    fcvt_agrees: "fcvt",
+    rv64a_agrees: "rv64a",
+    rv64c_agrees: "rv64c",
+    rv64d_agrees: "rv64d",
+    rv64f_agrees: "rv64f",
+    rv64i_agrees: "rv64i",
+    rv64m_agrees: "rv64m",
+    sv39_ad_agrees: "sv39_ad",
+    sv39_walk_agrees: "sv39_walk",
+}
+
+#[test]
+fn priv_interrupts_agrees_with_interrupts_injected_where_qemu_took_them() {
+    let text = program_agrees("priv_interrupts");
+    assert_no_known_differences("priv_interrupts", &text);
+    let injected: u64 = text
+        .split(" interrupts injected")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(injected >= 4, "{text}");
+    assert!(text.contains(" counter reads ("), "{text}");
+}
+
+#[test]
+fn priv_traps_agrees_with_its_deviations_recognised() {
+    // tests/expected/priv_traps.deviations: MPRV after mret, medeleg's writable bits, the
+    // misaligned SCs and AMOs; and mideleg's, which the program masks out of what it prints.
+    let text = program_agrees("priv_traps");
+    assert_eq!(
+        known(&text, "mstatus.MPRV after mret to S or U"),
+        1,
+        "{text}"
+    );
+    assert!(
+        known(&text, "medeleg bits 10, 11 and 20 to 23") >= 1,
+        "{text}"
+    );
+    assert!(known(&text, "mideleg bits 2, 6, 10 and 13") >= 1, "{text}");
+    assert_eq!(known(&text, "a misaligned SC"), 2, "{text}");
+    assert_eq!(known(&text, "a misaligned AMO's cause"), 2, "{text}");
+    assert_eq!(
+        known(&text, "a TLB hit on a PTE changed without sfence.vma"),
+        0
+    );
+}
+
+#[test]
+fn sv39_priv_agrees_with_the_satp_modes_recognised() {
+    // tests/expected/sv39_priv.deviations: Sv48 and Sv57 writes to satp.
+    let text = program_agrees("sv39_priv");
+    assert_eq!(known(&text, "satp written with Sv48 or Sv57"), 2, "{text}");
+    assert!(
+        text.contains("known differences (QEMU's state adopted):\n  2 x satp"),
+        "{text}"
+    );
+}
+
+#[test]
+fn sv39_tlb_agrees_with_its_stale_reads_recognised() {
+    // tests/expected/sv39_tlb.deviations: seven loads through a stale TLB entry.
+    let text = program_agrees("sv39_tlb");
+    assert_eq!(
+        known(&text, "a TLB hit on a PTE changed without sfence.vma"),
+        7,
+        "{text}"
+    );
+}
+
+#[test]
+fn the_embedded_boot_agrees_up_to_the_first_user_instruction_of_hello() {
+    let outcome = lockstep(&["--until-user", "--example", "hello"]);
+    let text = stdout(&outcome);
+    assert_eq!(outcome.status, Some(0), "{text}{}", outcome.stderr_text());
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.contains("; stopped at the first user-mode instruction, pc 0x"),
+        "{first}"
+    );
+    // Firmware, kernel boot, the first process's set-up: over a million instructions.
+    assert!(compared(first) > 1_000_000, "{first}");
+    assert_no_known_differences("hello boot", &text);
+    // The kernel reads the time and the UART: synchronised, and counted.
+    assert!(!text.contains(" 0 MMIO reads"), "{text}");
+}
+
+#[test]
+fn max_instructions_stops_the_comparison_agreeing() {
+    let elf = build_program("rv64i");
+    let outcome = lockstep(&[
+        "--bios",
+        "none",
+        "--kernel",
+        elf.to_str().unwrap(),
+        "--max-instructions",
+        "5000",
+    ]);
+    let text = stdout(&outcome);
+    assert_eq!(outcome.status, Some(0), "{text}");
+    assert!(
+        text.starts_with("crosscheck: agree (lockstep: 5000 instructions compared in "),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("stopped at --max-instructions)")
+    );
+}
+
+/// The pc of the first instruction where sv39 alone behaves differently under `--ad trap`
+/// than under `--ad hardware`: the first line where their commit logs differ is the
+/// trap handler's in one and the next instruction in the other, so the line before it is
+/// the faulting instruction's predecessor; the faulting pc is the hardware log's line.
+fn first_ad_fault_pc(elf: &Path) -> u64 {
+    let dir = common::build_dir();
+    let logs: Vec<String> = ["hardware", "trap"]
+        .iter()
+        .map(|ad| {
+            let log = dir.join(format!("sv39_ad.{ad}.commits"));
+            let outcome = common::run_sv39(elf, &["--ad", ad, "--trace", log.to_str().unwrap()]);
+            assert!(!outcome.timed_out);
+            std::fs::read_to_string(&log).unwrap()
+        })
+        .collect();
+    let (hw, trap) = (logs[0].lines(), logs[1].lines());
+    let (line, _) = hw
+        .zip(trap)
+        .find(|(a, b)| a != b)
+        .expect("the commit logs differ");
+    // `core   0: 3 0x0000000080000abc (0x...) ...`
+    let pc = line.split_whitespace().nth(3).unwrap();
+    u64::from_str_radix(pc.trim_start_matches("0x"), 16).unwrap()
+}
+
+#[test]
+fn ad_trap_diverges_where_sv39_raises_its_first_ad_fault() {
+    let elf = build_program("sv39_ad");
+    let outcome = lockstep(&[
+        "--bios",
+        "none",
+        "--kernel",
+        elf.to_str().unwrap(),
+        "--ad",
+        "trap",
+    ]);
+    let text = stdout(&outcome);
+    assert_eq!(outcome.status, Some(1), "{text}{}", outcome.stderr_text());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("crosscheck: lockstep divergence at instruction ")
+            && lines[0].ends_with(": the states differ"),
+        "{text}"
+    );
+    // The instruction is the access that needs A or D: sv39 traps, QEMU goes on.
+    let pc = first_ad_fault_pc(&elf);
+    assert!(
+        lines[1].starts_with(&format!("the instruction: pc {pc:#x} (")),
+        "expected the divergence at pc {pc:#x}:\n{text}"
+    );
+    assert!(lines[1].ends_with(')'), "an access: {}", lines[1]);
+    let state = &text[text.find("differing state:").unwrap()..text.find("QEMU, the last").unwrap()];
+    assert!(state.contains("\n  pc "), "{state}");
+    assert!(
+        state.contains("\n  mcause ") || state.contains("\n  scause "),
+        "{state}"
+    );
+    // Both histories end at that instruction; sv39's shows the trap.
+    let sv39_side = &text[text.find("sv39, the last 20 instructions:").unwrap()..];
+    let last = sv39_side.lines().nth(20).unwrap();
+    assert!(last.contains(&format!("{pc:#012x}")), "{last}");
+    assert!(
+        last.contains("[trap, cause 0xc]")
+            || last.contains("[trap, cause 0xd]")
+            || last.contains("[trap, cause 0xf]"),
+        "{last}"
+    );
+    // The same divergence every time.
+    let again = stdout(&lockstep(&[
+        "--bios",
+        "none",
+        "--kernel",
+        elf.to_str().unwrap(),
+        "--ad",
+        "trap",
+    ]));
+    assert_eq!(again.lines().next(), text.lines().next());
+}
+
+#[test]
+fn a_different_memory_size_diverges_at_the_boot_roms_device_tree_address() {
+    // QEMU puts the device tree 2 MiB below the end of its RAM, as sv39 does; with 256M
+    // the boot ROM's fourth instruction (ld a1, 32(t0)) loads another address.
+    let elf = build_program("hello");
+    let outcome = lockstep(&[
+        "--bios",
+        "none",
+        "--kernel",
+        elf.to_str().unwrap(),
+        "--qemu-memory",
+        "256M",
+    ]);
+    let text = stdout(&outcome);
+    assert_eq!(outcome.status, Some(1), "{text}{}", outcome.stderr_text());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "crosscheck: lockstep divergence at instruction 4 (4 retired): the states differ"
+    );
+    assert_eq!(
+        lines[1],
+        "the instruction: pc 0x100c (M-mode): 0202b583  ld a1,32(t0)"
+    );
+    assert_eq!(lines[2], "differing state:     QEMU                 sv39");
+    assert_eq!(
+        lines[3],
+        "  a1                0x000000008fe00000   0x0000000087e00000"
+    );
+    assert_eq!(lines.get(4), Some(&"QEMU, the last 4 instructions:"));
+}
+
+#[test]
+fn bad_combinations_are_one_line_errors() {
+    for (args, wanted) in [
+        (&["--disk", "x.img"][..], "--lockstep does not take --disk"),
+        (
+            &["--bios", "none", "--kernel", "/no/such.elf"],
+            "/no/such.elf",
+        ),
+    ] {
+        let outcome = lockstep(args);
+        let err = outcome.stderr_text();
+        assert_eq!(outcome.status, Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(wanted), "{err}");
+        assert!(outcome.stdout.is_empty());
+    }
+    // The lockstep options mean nothing without --lockstep.
+    for option in [
+        &["--until-user"][..],
+        &["--ad", "trap"],
+        &["--qemu-memory", "256M"],
+    ] {
+        let mut cmd = sv39();
+        cmd.args(["crosscheck", "--system"]).args(option);
+        let outcome = run_with_timeout(cmd, TIMEOUT);
+        let err = outcome.stderr_text();
+        assert_eq!(outcome.status, Some(2), "{option:?}: {err}");
+        assert!(err.contains("need --lockstep"), "{err}");
+    }
+}
+
+#[test]
+fn missing_qemu_names_the_debian_package() {
+    let elf = build_program("hello");
+    let empty = common::build_dir().join("lockstep-empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut cmd = sv39();
+    cmd.args(["crosscheck", "--lockstep", "--bios", "none", "--kernel"])
+        .arg(&elf)
+        .env("PATH", &empty);
+    let outcome = run_with_timeout(cmd, TIMEOUT);
+    let err = outcome.stderr_text();
+    assert_eq!(outcome.status, Some(2), "{err}");
+    assert!(
+        err.contains("qemu-system-riscv64 not found")
+            && err.contains("Debian package qemu-system-misc"),
+        "{err}"
+    );
+}
+
+#[test]
+fn qemu_and_its_files_are_gone_after_a_stop_midway() {
+    let elf = build_program("rv64d");
+    let tmp = common::build_dir().join("lockstep-tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut cmd = sv39();
+    cmd.args(["crosscheck", "--lockstep", "--bios", "none", "--kernel"])
+        .arg(&elf)
+        .args(["--max-instructions", "20000"])
+        .env("TMPDIR", &tmp);
+    let outcome = run_with_timeout(cmd, TIMEOUT);
+    assert_eq!(outcome.status, Some(0), "{}", stdout(&outcome));
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the workspace is removed"
+    );
+    // No QEMU still running on this workspace.
+    let mine = tmp.display().to_string();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("qemu-system-riscv64") && c.contains(&mine))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
