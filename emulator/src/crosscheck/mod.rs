@@ -8,7 +8,11 @@
 //!   status are compared;
 //! - **system level** ([`system`]): firmware, kernel and initrd booted on sv39 and on
 //!   `qemu-system-riscv64 -M virt -icount shift=0`; the console transcripts are compared line
-//!   by line (less the lines the user chooses to ignore), and so are the exit statuses.
+//!   by line (less the lines the user chooses to ignore), and so are the exit statuses;
+//! - **instruction level** ([`lockstep`]): the same images, or the embedded firmware and
+//!   kernel running a program, on sv39 and on `qemu-system-riscv64 -singlestep -d cpu,fpu`,
+//!   their whole architectural state compared after every instruction ([`qemu_log`] reads
+//!   QEMU's side).
 //!
 //! sv39 runs in this process, its output captured in memory; QEMU runs as a child in a process
 //! group of its own, in a temporary directory, with no network, and never outlives the check
