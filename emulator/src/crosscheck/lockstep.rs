@@ -31,7 +31,6 @@
 //! is configured as sv39's (`-cpu rv64,h=false,zba=false,...`: RV64GC with S and U, Sv39,
 //! `marchid` and `mimpid` 0) and its clock is `-icount shift=0,sleep=off`.
 
-use std::fmt;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -39,12 +38,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::qemu::{self, QEMU_SYSTEM, Running, Workspace};
-use super::qemu_log::{self, CSR_NAMES, CpuState, LogReader, Next, csr};
+use super::qemu_log::{CpuState, LogReader, Next};
 use super::system::{SystemCheck, resolve_images};
 use super::{Capture, CrosscheckError, Status};
 use crate::boot::{BootConfig, HostConsole, Initrd, build_machine, human_size};
 use crate::devices::{HostInput, HostIo, UartInput};
-use crate::hart::csr::{MSTATUS_MIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPP};
 use crate::hart::decode::{Insn, Op, ZERO_SINK};
 use crate::hart::trap::CAUSE_INTERRUPT;
 use crate::hart::{Hart, Privilege};
@@ -53,6 +51,8 @@ use crate::program::ProgramSpec;
 use crate::trace::Observer;
 
 pub use super::lockstep_report::{Divergence, End, Field, LockstepReport, StepRecord, Syncs};
+use super::lockstep_rules::*;
+pub use super::lockstep_rules::{Known, differences, follow_privilege, snapshot};
 
 /// QEMU's hart, made to match sv39's: RV64GC with S and U (no hypervisor, no bit
 /// manipulation, no Sstc), and the identification CSRs sv39 reads as 0.
@@ -96,57 +96,6 @@ pub struct LockstepCheck {
     pub mmu: crate::mmu::MmuConfig,
 }
 
-/// A known difference between sv39 (following the specification) and QEMU 7.2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Known {
-    /// What differs.
-    pub name: &'static str,
-    /// Why: the specification's rule and what QEMU does.
-    pub why: &'static str,
-}
-
-const MPRV_AFTER_MRET: Known = Known {
-    name: "mstatus.MPRV after mret to S or U",
-    why: "privileged spec 3.3.2: an xRET to a mode below M clears MPRV; QEMU 7.2 keeps it",
-};
-const MEDELEG_BITS: Known = Known {
-    name: "medeleg bits 10, 11 and 20 to 23",
-    why: "privileged spec 3.1.8: an M-mode ecall (11) cannot be delegated, and causes 10 and \
-          20 to 23 exist only with the hypervisor extension; QEMU 7.2 makes them writable \
-          even without it",
-};
-const MIDELEG_BITS: Known = Known {
-    name: "mideleg bits 2, 6, 10 and 13",
-    why: "privileged spec 3.1.9: the VS-level interrupts (2, 6, 10) exist only with the \
-          hypervisor extension and 13 only with Sscofpmf; QEMU 7.2 makes them writable \
-          without either",
-};
-/// The `mideleg` bits QEMU 7.2 keeps and sv39 does not.
-const MIDELEG_QEMU_ONLY: u64 = 1 << 2 | 1 << 6 | 1 << 10 | 1 << 13;
-/// The `medeleg` bits QEMU 7.2 keeps and sv39 does not.
-const MEDELEG_QEMU_ONLY: u64 = 3 << 10 | 0xf << 20;
-const MISALIGNED_SC: Known = Known {
-    name: "a misaligned SC",
-    why: "unprivileged spec 13.2: it raises a store/AMO address-misaligned exception; QEMU 7.2 \
-          lets an SC without a reservation fail without one",
-};
-const MISALIGNED_AMO: Known = Known {
-    name: "a misaligned AMO's cause",
-    why: "unprivileged spec 13.4: store/AMO address-misaligned (6); QEMU 7.2 reports \
-          load address-misaligned (4)",
-};
-const SATP_MODE: Known = Known {
-    name: "satp written with Sv48 or Sv57",
-    why: "privileged spec 4.1.11: a write of an unsupported mode has no effect, and sv39 has \
-          Bare and Sv39 only; QEMU 7.2's hart also has Sv48 and Sv57",
-};
-const STALE_TLB: Known = Known {
-    name: "a TLB hit on a PTE changed without sfence.vma",
-    why: "privileged spec 4.2.1: the old translation and the new are both correct until a \
-          covering sfence.vma; sv39's TLB keeps the old, QEMU 7.2 flushes its whole TLB at \
-          every sfence.vma and ASID change",
-};
-
 /// What one sv39 step did, as the run loop reports it.
 #[derive(Default)]
 struct StepProbe {
@@ -163,247 +112,6 @@ impl Observer for StepProbe {
     fn trap(&mut self, _: &Hart, cause: u64, _: u64, _: u64) {
         self.trap.get_or_insert(cause);
     }
-}
-
-/// sv39's hart as a [`CpuState`].
-pub fn snapshot(hart: &Hart) -> CpuState {
-    let c = &hart.csr;
-    let mut csr = [0; qemu_log::CSR_COUNT];
-    csr[csr::MHARTID] = c.mhartid;
-    csr[csr::MSTATUS] = c.mstatus;
-    csr[csr::MIP] = c.mip();
-    csr[csr::MIE] = c.mie;
-    csr[csr::MIDELEG] = c.mideleg;
-    csr[csr::MEDELEG] = c.medeleg;
-    csr[csr::MTVEC] = c.mtvec;
-    csr[csr::STVEC] = c.stvec;
-    csr[csr::MEPC] = c.mepc;
-    csr[csr::SEPC] = c.sepc;
-    csr[csr::MCAUSE] = c.mcause;
-    csr[csr::SCAUSE] = c.scause;
-    csr[csr::MTVAL] = c.mtval;
-    csr[csr::STVAL] = c.stval;
-    csr[csr::MSCRATCH] = c.mscratch;
-    csr[csr::SSCRATCH] = c.sscratch;
-    csr[csr::SATP] = c.satp;
-    let mut x = [0; 32];
-    x.copy_from_slice(&hart.x[..32]);
-    CpuState {
-        pc: hart.pc,
-        privilege: hart.privilege as u8,
-        csr,
-        x,
-        f: hart.f,
-        missing: 0,
-    }
-}
-
-/// The fields in which `a` and `b` differ (`mip` is never compared: interrupts are
-/// synchronised instead).
-pub fn differences(a: &CpuState, b: &CpuState) -> Vec<Field> {
-    let mut out = Vec::new();
-    if a.pc != b.pc {
-        out.push(Field::Pc);
-    }
-    if a.privilege != b.privilege {
-        out.push(Field::Privilege);
-    }
-    for i in 1..32 {
-        if a.x[i] != b.x[i] {
-            out.push(Field::X(i as u8));
-        }
-    }
-    for i in 0..32 {
-        if a.f[i] != b.f[i] {
-            out.push(Field::F(i as u8));
-        }
-    }
-    let missing = a.missing | b.missing;
-    for i in 0..CSR_NAMES.len() {
-        if i != csr::MIP && missing & (1 << i) == 0 && a.csr[i] != b.csr[i] {
-            out.push(Field::Csr(i));
-        }
-    }
-    out
-}
-
-/// Where a trap with `cause` enters, for trap-vector CSR `tvec`.
-fn vector(tvec: u64, cause: u64) -> u64 {
-    let base = tvec & !3;
-    if cause & CAUSE_INTERRUPT != 0 && tvec & 3 == 1 {
-        base.wrapping_add(4 * (cause & !CAUSE_INTERRUPT))
-    } else {
-        base
-    }
-}
-
-/// QEMU's privilege mode in `next`, from its mode in `prev` and the instruction it ran
-/// there: `mret`/`sret` return to MPP/SPP; a trap into M (or S) shows in that mode's trap
-/// CSRs, its vector in pc, the previous mode in MPP (SPP) and interrupts off.
-pub fn follow_privilege(prev: &CpuState, next: &CpuState, op: Option<Op>) -> u8 {
-    let (p, ms) = (prev.privilege, prev.csr[csr::MSTATUS]);
-    let mut mode = match op {
-        Some(Op::Mret) if p == 3 => ((ms & MSTATUS_MPP) >> 11) as u8,
-        Some(Op::Sret) if p == 3 || (p == 1 && ms & (1 << 22) == 0) => {
-            u8::from(ms & MSTATUS_SPP != 0)
-        }
-        _ => p,
-    };
-    let ns = next.csr[csr::MSTATUS];
-    let trap_fields = |c: usize, e: usize, t: usize| {
-        (next.csr[c], next.csr[e], next.csr[t], ns) != (prev.csr[c], prev.csr[e], prev.csr[t], ms)
-    };
-    let into_s = mode <= 1
-        && next.pc == vector(next.csr[csr::STVEC], next.csr[csr::SCAUSE])
-        && trap_fields(csr::SCAUSE, csr::SEPC, csr::STVAL)
-        && ns & MSTATUS_SIE == 0
-        && u8::from(ns & MSTATUS_SPP != 0) == mode;
-    if into_s {
-        mode = 1;
-    }
-    let into_m = next.pc == vector(next.csr[csr::MTVEC], next.csr[csr::MCAUSE])
-        && trap_fields(csr::MCAUSE, csr::MEPC, csr::MTVAL)
-        && ns & MSTATUS_MIE == 0
-        && ((ns & MSTATUS_MPP) >> 11) as u8 == mode;
-    if into_m {
-        mode = 3;
-    }
-    mode
-}
-
-/// The counter CSRs and interrupt-pending CSRs whose reads take QEMU's value.
-fn synchronised_csr(number: u16) -> bool {
-    matches!(number, 0xc00..=0xc1f | 0xb00..=0xb1f | 0x344 | 0x144)
-}
-
-fn is_csr_op(op: Op) -> bool {
-    matches!(
-        op,
-        Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci
-    )
-}
-
-fn is_amo(op: Op) -> bool {
-    use Op::*;
-    matches!(
-        op,
-        AmoswapW
-            | AmoaddW
-            | AmoxorW
-            | AmoandW
-            | AmoorW
-            | AmominW
-            | AmomaxW
-            | AmominuW
-            | AmomaxuW
-            | AmoswapD
-            | AmoaddD
-            | AmoxorD
-            | AmoandD
-            | AmoorD
-            | AmominD
-            | AmomaxD
-            | AmominuD
-            | AmomaxuD
-    )
-}
-
-/// Whether `op` reads memory into a register.
-fn is_load(op: Op) -> bool {
-    use Op::*;
-    matches!(
-        op,
-        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Flw | Fld | LrW | LrD
-    ) || is_amo(op)
-}
-
-/// Which known difference, if any, explains `fields` after sv39 ran `insn` (trapping with
-/// `trap`, seeing a stale TLB entry if `stale`) and reached `s` where QEMU reached `q`.
-fn known_difference(
-    insn: Option<&Insn>,
-    trap: Option<u64>,
-    stale: bool,
-    before_pc: u64,
-    s: &CpuState,
-    q: &CpuState,
-    fields: &[Field],
-) -> Option<Known> {
-    let op = insn.map(|i| i.op)?;
-    let csr_number = insn.map(|i| (i.imm as u32 & 0xfff) as u16);
-    let only = |f: Field| fields == [f];
-    let xor = |i: usize| s.csr[i] ^ q.csr[i];
-    if op == Op::Mret && only(Field::Csr(csr::MSTATUS)) && xor(csr::MSTATUS) == MSTATUS_MPRV {
-        return Some(MPRV_AFTER_MRET);
-    }
-    if is_csr_op(op)
-        && csr_number == Some(0x302)
-        && only(Field::Csr(csr::MEDELEG))
-        && xor(csr::MEDELEG) & !MEDELEG_QEMU_ONLY == 0
-    {
-        return Some(MEDELEG_BITS);
-    }
-    if is_csr_op(op)
-        && csr_number == Some(0x303)
-        && only(Field::Csr(csr::MIDELEG))
-        && xor(csr::MIDELEG) & !MIDELEG_QEMU_ONLY == 0
-    {
-        return Some(MIDELEG_BITS);
-    }
-    if matches!(op, Op::ScW | Op::ScD) && trap == Some(6) && q.pc == before_pc.wrapping_add(4) {
-        return Some(MISALIGNED_SC);
-    }
-    let causes = [Field::Csr(csr::MCAUSE), Field::Csr(csr::SCAUSE)];
-    if is_amo(op)
-        && trap == Some(6)
-        && fields.iter().all(|f| causes.contains(f))
-        && fields
-            .iter()
-            .all(|f| matches!(f, Field::Csr(i) if q.csr[*i] == 4))
-    {
-        return Some(MISALIGNED_AMO);
-    }
-    if is_csr_op(op)
-        && csr_number == Some(0x180)
-        && only(Field::Csr(csr::SATP))
-        && matches!(q.csr[csr::SATP] >> 60, 9 | 10)
-    {
-        return Some(SATP_MODE);
-    }
-    if stale {
-        return Some(STALE_TLB);
-    }
-    None
-}
-
-/// Makes sv39's hart hold QEMU's state `q` (after a known difference).
-fn adopt(hart: &mut Hart, q: &CpuState) {
-    hart.pc = q.pc;
-    hart.privilege = Privilege::from_bits(q.privilege as u64);
-    hart.x[..32].copy_from_slice(&q.x);
-    hart.x[0] = 0;
-    hart.f = q.f;
-    let c = &mut hart.csr;
-    c.mstatus = q.csr[csr::MSTATUS];
-    c.mie = q.csr[csr::MIE];
-    c.mideleg = q.csr[csr::MIDELEG];
-    c.medeleg = q.csr[csr::MEDELEG];
-    c.mtvec = q.csr[csr::MTVEC];
-    c.stvec = q.csr[csr::STVEC];
-    c.mepc = q.csr[csr::MEPC];
-    c.sepc = q.csr[csr::SEPC];
-    c.mcause = q.csr[csr::MCAUSE];
-    c.scause = q.csr[csr::SCAUSE];
-    c.mtval = q.csr[csr::MTVAL];
-    c.stval = q.csr[csr::STVAL];
-    c.mscratch = q.csr[csr::MSCRATCH];
-    c.sscratch = q.csr[csr::SSCRATCH];
-    if c.satp != q.csr[csr::SATP] {
-        c.satp = q.csr[csr::SATP];
-        hart.mmu.clear_fast();
-    }
-    hart.reservation = u64::MAX;
-    hart.irq_check = true;
-    hart.update_translation();
 }
 
 /// Builds sv39's machine and QEMU's command line for `check` in `workspace`.
@@ -674,17 +382,18 @@ impl Run<'_> {
                 }
                 stop => return self.qemu_stopped(stop, None, record, check.timeout),
             };
-            let (outcome, q) = if let Some(cause) = interrupt_before(&q, pc) {
+            let interrupted = interrupt_before(&q, pc);
+            let (outcome, q) = if let Some(cause) = interrupted {
                 // QEMU's clock ran out before the instruction (-icount checks it at the start
-                // of every block): the interrupt comes first.
-                self.inject(cause, &mut record, "before the instruction");
-                record.insn = None;
+                // of every block): the interrupt comes first, the instruction later.
+                self.inject(cause, &mut record, "before the instruction, which waits");
                 (None, q)
             } else {
                 self.step(&mut record, q)
             };
             let mut q = q;
-            q.privilege = follow_privilege(&q_prev, &q, record.insn.map(|i| i.op));
+            let ran = record.insn.filter(|_| interrupted.is_none());
+            q.privilege = follow_privilege(&q_prev, &q, ran.map(|i| i.op));
             record.qemu_after = q;
             let mut s = snapshot(&self.machine.hart);
             let mut fields = differences(&q, &s);
@@ -699,7 +408,7 @@ impl Run<'_> {
                 fields = differences(&q, &s);
             }
             if !fields.is_empty() {
-                let insn = record.insn;
+                let insn = ran;
                 if let Some(known) = known_difference(
                     insn.as_ref(),
                     record.trap,
@@ -774,14 +483,17 @@ impl Run<'_> {
         // QEMU dumps no state for an instruction whose fetch faults (the fault comes before
         // its block exists): its next state is already in the handler. sv39 takes the fetch
         // fault as a step of its own, here.
-        if outcome.is_none() && fetch_fault_at(&q, self.machine.hart.pc) {
+        let next_pc = self.machine.hart.pc;
+        if outcome.is_none() && fetch_fault_at(&q, next_pc) {
             let mut fetch = StepProbe::default();
             outcome = self.machine.step_one(&mut fetch);
             self.steps += 1;
             record.trap = fetch.trap;
-            record
-                .notes
-                .push("then the fetch fault (QEMU dumps no state for it)".into());
+            record.notes.push(if matches!(fetch.trap, Some(1 | 12)) {
+                format!("then the fetch fault at {next_pc:#x} (QEMU dumps no state for it)")
+            } else {
+                format!("QEMU shows a fetch fault at {next_pc:#x}; sv39 ran what is there")
+            });
         }
         record.stale = self.machine.hart.mmu.counters.stale_hits != stale;
         (outcome, q)
@@ -906,59 +618,6 @@ impl Run<'_> {
     fn diverge_at_end(&mut self, what: &str) -> End {
         let s = snapshot(&self.machine.hart);
         self.diverge(what, Vec::new(), &s, &s)
-    }
-}
-
-/// The interrupt QEMU's state `q` shows taken at `pc` before the instruction there ran.
-fn interrupt_before(q: &CpuState, pc: u64) -> Option<u64> {
-    let mcause = q.csr[csr::MCAUSE];
-    if mcause & CAUSE_INTERRUPT != 0
-        && q.csr[csr::MEPC] == pc
-        && q.pc == vector(q.csr[csr::MTVEC], mcause)
-    {
-        return Some(mcause);
-    }
-    let scause = q.csr[csr::SCAUSE];
-    if scause & CAUSE_INTERRUPT != 0
-        && q.csr[csr::SEPC] == pc
-        && q.pc == vector(q.csr[csr::STVEC], scause)
-    {
-        return Some(scause);
-    }
-    None
-}
-
-/// Whether QEMU's state `q` is the handler of an instruction-fetch fault at `pc`.
-fn fetch_fault_at(q: &CpuState, pc: u64) -> bool {
-    let fetch = |cause: u64| matches!(cause, 1 | 12);
-    let (mcause, scause) = (q.csr[csr::MCAUSE], q.csr[csr::SCAUSE]);
-    (fetch(mcause) && q.csr[csr::MEPC] == pc && q.pc == vector(q.csr[csr::MTVEC], mcause))
-        || (fetch(scause) && q.csr[csr::SEPC] == pc && q.pc == vector(q.csr[csr::STVEC], scause))
-}
-
-/// The interrupt QEMU's state `q` shows taken at sv39's pc, if it does.
-fn injected_interrupt(q: &CpuState, s: &CpuState) -> Option<u64> {
-    let mcause = q.csr[csr::MCAUSE];
-    if mcause & CAUSE_INTERRUPT != 0
-        && q.csr[csr::MEPC] == s.pc
-        && q.pc == vector(q.csr[csr::MTVEC], mcause)
-    {
-        return Some(mcause);
-    }
-    let scause = q.csr[csr::SCAUSE];
-    let s_vector = vector(q.csr[csr::STVEC], scause);
-    if scause & CAUSE_INTERRUPT != 0
-        && q.csr[csr::SEPC] == s.pc
-        && (q.pc == s_vector || q.csr[csr::MEPC] == s_vector)
-    {
-        return Some(scause);
-    }
-    None
-}
-
-impl fmt::Display for Known {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.name, self.why)
     }
 }
 

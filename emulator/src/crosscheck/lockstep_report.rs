@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::Status;
-use super::lockstep::Known;
+use super::lockstep_rules::Known;
 use super::qemu_log::{CSR_NAMES, CpuState, csr};
 use crate::hart::decode::Insn;
 
@@ -355,7 +355,7 @@ fn text(r: &StepRecord) -> String {
 /// The fields a step changed, `name=value` (pc only when it did not simply move on).
 fn writes(before: &CpuState, after: &CpuState) -> String {
     let mut out = String::new();
-    for field in super::lockstep::differences(before, after) {
+    for field in super::lockstep_rules::differences(before, after) {
         if field == Field::Pc {
             continue;
         }

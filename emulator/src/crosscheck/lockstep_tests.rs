@@ -2,6 +2,8 @@
 //! fields compared, synchronisation and known-difference rules, and the report.
 
 use super::*;
+use crate::crosscheck::qemu_log::csr;
+use crate::hart::csr::MSTATUS_MPRV;
 use crate::hart::decode::decode;
 
 const MTVEC: u64 = 0x8000_0100;

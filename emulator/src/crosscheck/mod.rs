@@ -24,6 +24,7 @@
 pub mod diff;
 pub mod lockstep;
 mod lockstep_report;
+mod lockstep_rules;
 pub mod program;
 pub mod qemu;
 pub mod qemu_log;
