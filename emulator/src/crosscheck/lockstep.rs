@@ -403,7 +403,9 @@ impl Run<'_> {
                 let Some(cause) = injected_interrupt(&q, &s).filter(|_| !fields.is_empty()) else {
                     break;
                 };
-                self.inject(cause, &mut record, "after the instruction");
+                if !self.inject(cause, &mut record, "after the instruction") {
+                    break;
+                }
                 s = snapshot(&self.machine.hart);
                 fields = differences(&q, &s);
             }
@@ -413,7 +415,7 @@ impl Run<'_> {
                     insn.as_ref(),
                     record.trap,
                     record.stale,
-                    pc,
+                    &record.sv39,
                     &s,
                     &q,
                     &fields,
@@ -450,8 +452,16 @@ impl Run<'_> {
         }
     }
 
-    /// sv39 takes interrupt `cause` now (where QEMU took it).
-    fn inject(&mut self, cause: u64, record: &mut StepRecord, when: &str) {
+    /// sv39 takes interrupt `cause` now (where QEMU took it), if sv39 has it enabled here;
+    /// otherwise the states stay apart and the report says why.
+    fn inject(&mut self, cause: u64, record: &mut StepRecord, when: &str) -> bool {
+        if !self.machine.hart.interrupt_enabled(cause) {
+            record.notes.push(format!(
+                "QEMU took interrupt {} {when}; sv39 has it disabled here",
+                cause & !CAUSE_INTERRUPT
+            ));
+            return false;
+        }
         self.machine
             .inject_interrupt(cause, &mut StepProbe::default());
         self.syncs.interrupts += 1;
@@ -459,6 +469,7 @@ impl Run<'_> {
             "interrupt {} injected {when}",
             cause & !CAUSE_INTERRUPT
         ));
+        true
     }
 
     /// sv39 runs the instruction of `record`; `q` is QEMU's next state. Returns how sv39's
@@ -466,7 +477,11 @@ impl Run<'_> {
     /// QEMU dumped this one twice).
     fn step(&mut self, record: &mut StepRecord, q: CpuState) -> (Option<RunOutcome>, CpuState) {
         let hart = &self.machine.hart;
-        let (reads, stale) = (hart.device_reads, hart.mmu.counters.stale_hits);
+        let (reads, stale, stale_data) = (
+            hart.device_reads,
+            hart.mmu.counters.stale_hits,
+            hart.mmu.stale_data_hits,
+        );
         let mut probe = StepProbe::default();
         let mut outcome = self.machine.step_one(&mut probe);
         self.steps += 1;
@@ -495,7 +510,13 @@ impl Run<'_> {
                 format!("QEMU shows a fetch fault at {next_pc:#x}; sv39 ran what is there")
             });
         }
-        record.stale = self.machine.hart.mmu.counters.stale_hits != stale;
+        let mmu = &self.machine.hart.mmu;
+        record.stale = mmu.stale_data_hits != stale_data;
+        if mmu.counters.stale_hits != stale {
+            record
+                .notes
+                .push("a TLB hit whose PTE has changed in memory".into());
+        }
         (outcome, q)
     }
 

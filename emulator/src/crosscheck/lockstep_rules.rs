@@ -140,6 +140,14 @@ pub(super) fn vector(tvec: u64, cause: u64) -> u64 {
 /// CSRs, its vector in pc, the previous mode in MPP (SPP) and interrupts off.
 pub fn follow_privilege(prev: &CpuState, next: &CpuState, op: Option<Op>) -> u8 {
     let (p, ms) = (prev.privilege, prev.csr[csr::MSTATUS]);
+    // The instruction itself trapped (an mret in U-mode, an access fault): the trap's epc
+    // is its pc and it left the mode it came from in MPP or SPP.
+    if trap_into(prev, next, 3, p, Some(prev.pc)) {
+        return 3;
+    }
+    if p <= 1 && trap_into(prev, next, 1, p, Some(prev.pc)) {
+        return 1;
+    }
     let mut mode = match op {
         Some(Op::Mret) if p == 3 => ((ms & MSTATUS_MPP) >> 11) as u8,
         Some(Op::Sret) if p == 3 || (p == 1 && ms & (1 << 22) == 0) => {
@@ -147,26 +155,37 @@ pub fn follow_privilege(prev: &CpuState, next: &CpuState, op: Option<Op>) -> u8 
         }
         _ => p,
     };
-    let ns = next.csr[csr::MSTATUS];
-    let trap_fields = |c: usize, e: usize, t: usize| {
-        (next.csr[c], next.csr[e], next.csr[t], ns) != (prev.csr[c], prev.csr[e], prev.csr[t], ms)
-    };
-    let into_s = mode <= 1
-        && next.pc == vector(next.csr[csr::STVEC], next.csr[csr::SCAUSE])
-        && trap_fields(csr::SCAUSE, csr::SEPC, csr::STVAL)
-        && ns & MSTATUS_SIE == 0
-        && u8::from(ns & MSTATUS_SPP != 0) == mode;
-    if into_s {
+    // Then an interrupt (or a fault of the next instruction's fetch) may have come.
+    if mode <= 1 && trap_into(prev, next, 1, mode, None) {
         mode = 1;
     }
-    let into_m = next.pc == vector(next.csr[csr::MTVEC], next.csr[csr::MCAUSE])
-        && trap_fields(csr::MCAUSE, csr::MEPC, csr::MTVAL)
-        && ns & MSTATUS_MIE == 0
-        && ((ns & MSTATUS_MPP) >> 11) as u8 == mode;
-    if into_m {
+    if trap_into(prev, next, 3, mode, None) {
         mode = 3;
     }
     mode
+}
+
+/// Whether QEMU's `next` shows a trap into `to` (3 = M, 1 = S) taken from mode `from`
+/// (at `epc`, when given): pc at the vector, the trap CSRs changed, the mode's interrupt
+/// enable off and the previous mode recorded.
+fn trap_into(prev: &CpuState, next: &CpuState, to: u8, from: u8, epc: Option<u64>) -> bool {
+    let (cause, epc_csr, tval, tvec) = if to == 3 {
+        (csr::MCAUSE, csr::MEPC, csr::MTVAL, csr::MTVEC)
+    } else {
+        (csr::SCAUSE, csr::SEPC, csr::STVAL, csr::STVEC)
+    };
+    let (ms, ns) = (prev.csr[csr::MSTATUS], next.csr[csr::MSTATUS]);
+    let changed = (next.csr[cause], next.csr[epc_csr], next.csr[tval], ns)
+        != (prev.csr[cause], prev.csr[epc_csr], prev.csr[tval], ms);
+    let recorded = if to == 3 {
+        ns & MSTATUS_MIE == 0 && ((ns & MSTATUS_MPP) >> 11) as u8 == from
+    } else {
+        ns & MSTATUS_SIE == 0 && u8::from(ns & MSTATUS_SPP != 0) == from
+    };
+    next.pc == vector(next.csr[tvec], next.csr[cause])
+        && changed
+        && recorded
+        && epc.is_none_or(|e| next.csr[epc_csr] == e)
 }
 
 /// The counter CSRs and interrupt-pending CSRs whose reads take QEMU's value.
@@ -215,40 +234,83 @@ pub(super) fn is_load(op: Op) -> bool {
     ) || is_amo(op)
 }
 
-/// Which known difference, if any, explains `fields` after sv39 ran `insn` (trapping with
-/// `trap`, seeing a stale TLB entry if `stale`) and reached `s` where QEMU reached `q`.
+/// Which known difference, if any, explains `fields` after sv39 ran `insn` from `before`
+/// (trapping with `trap`; `stale_data` when a load or store used a TLB entry whose
+/// translation has changed in memory) and reached `s` where QEMU reached `q`. Each rule
+/// names the instruction, the fields that may differ, and which side holds what.
 pub(super) fn known_difference(
     insn: Option<&Insn>,
     trap: Option<u64>,
-    stale: bool,
-    before_pc: u64,
+    stale_data: bool,
+    before: &CpuState,
     s: &CpuState,
     q: &CpuState,
     fields: &[Field],
 ) -> Option<Known> {
-    let op = insn.map(|i| i.op)?;
-    let csr_number = insn.map(|i| (i.imm as u32 & 0xfff) as u16);
+    let insn = insn?;
+    let op = insn.op;
+    let csr_number = (insn.imm as u32 & 0xfff) as u16;
     let only = |f: Field| fields == [f];
     let xor = |i: usize| s.csr[i] ^ q.csr[i];
-    if op == Op::Mret && only(Field::Csr(csr::MSTATUS)) && xor(csr::MSTATUS) == MSTATUS_MPRV {
+    // Bits QEMU holds and sv39 does not, all among `extra`.
+    let qemu_only = |i: usize, extra: u64| {
+        let x = xor(i);
+        x != 0 && x & !extra == 0 && q.csr[i] & x == x
+    };
+    let mpp = (before.csr[csr::MSTATUS] & MSTATUS_MPP) >> 11;
+    if op == Op::Mret
+        && mpp != 3
+        && only(Field::Csr(csr::MSTATUS))
+        && xor(csr::MSTATUS) == MSTATUS_MPRV
+        && q.csr[csr::MSTATUS] & MSTATUS_MPRV != 0
+    {
         return Some(MPRV_AFTER_MRET);
     }
     if is_csr_op(op)
-        && csr_number == Some(0x302)
+        && csr_number == 0x302
         && only(Field::Csr(csr::MEDELEG))
-        && xor(csr::MEDELEG) & !MEDELEG_QEMU_ONLY == 0
+        && qemu_only(csr::MEDELEG, MEDELEG_QEMU_ONLY)
     {
         return Some(MEDELEG_BITS);
     }
     if is_csr_op(op)
-        && csr_number == Some(0x303)
+        && csr_number == 0x303
         && only(Field::Csr(csr::MIDELEG))
-        && xor(csr::MIDELEG) & !MIDELEG_QEMU_ONLY == 0
+        && qemu_only(csr::MIDELEG, MIDELEG_QEMU_ONLY)
     {
         return Some(MIDELEG_BITS);
     }
-    if matches!(op, Op::ScW | Op::ScD) && trap == Some(6) && q.pc == before_pc.wrapping_add(4) {
-        return Some(MISALIGNED_SC);
+    if matches!(op, Op::ScW | Op::ScD) && trap == Some(6) {
+        // sv39 took the misaligned trap (its tval is the address); QEMU's SC failed (rd = 1)
+        // and went on.
+        let size = if op == Op::ScW { 4 } else { 8 };
+        let tval = if s.privilege == 3 {
+            s.csr[csr::MTVAL]
+        } else {
+            s.csr[csr::STVAL]
+        };
+        let rd = insn.rd as usize;
+        let trap_fields = [
+            Field::Pc,
+            Field::Privilege,
+            Field::Csr(csr::MSTATUS),
+            Field::Csr(csr::MEPC),
+            Field::Csr(csr::MCAUSE),
+            Field::Csr(csr::MTVAL),
+            Field::Csr(csr::SEPC),
+            Field::Csr(csr::SCAUSE),
+            Field::Csr(csr::STVAL),
+        ];
+        let failed = rd >= 32 || q.x[rd] == 1;
+        if tval % size != 0
+            && q.pc == before.pc.wrapping_add(4)
+            && failed
+            && fields
+                .iter()
+                .all(|f| trap_fields.contains(f) || *f == Field::X(insn.rd))
+        {
+            return Some(MISALIGNED_SC);
+        }
     }
     let causes = [Field::Csr(csr::MCAUSE), Field::Csr(csr::SCAUSE)];
     if is_amo(op)
@@ -261,16 +323,28 @@ pub(super) fn known_difference(
         return Some(MISALIGNED_AMO);
     }
     if is_csr_op(op)
-        && csr_number == Some(0x180)
+        && csr_number == 0x180
         && only(Field::Csr(csr::SATP))
+        && s.csr[csr::SATP] == before.csr[csr::SATP]
         && matches!(q.csr[csr::SATP] >> 60, 9 | 10)
     {
         return Some(SATP_MODE);
     }
-    if stale {
+    // A load through a stale entry: only its destination register may differ.
+    let loaded = match op {
+        Op::Flw | Op::Fld => Field::F(insn.rd),
+        _ => Field::X(insn.rd),
+    };
+    if stale_data && is_plain_load(op) && trap.is_none() && only(loaded) {
         return Some(STALE_TLB);
     }
     None
+}
+
+/// Loads that only read memory into a register.
+fn is_plain_load(op: Op) -> bool {
+    use Op::*;
+    matches!(op, Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Flw | Fld)
 }
 
 /// Makes sv39's hart hold QEMU's state `q` (after a known difference).
@@ -299,7 +373,6 @@ pub(super) fn adopt(hart: &mut Hart, q: &CpuState) {
         c.satp = q.csr[csr::SATP];
         hart.mmu.clear_fast();
     }
-    hart.reservation = u64::MAX;
     hart.irq_check = true;
     hart.update_translation();
 }

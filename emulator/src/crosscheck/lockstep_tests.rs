@@ -4,7 +4,7 @@
 use super::*;
 use crate::crosscheck::qemu_log::csr;
 use crate::hart::csr::MSTATUS_MPRV;
-use crate::hart::decode::decode;
+use crate::hart::decode::{Insn, decode};
 
 const MTVEC: u64 = 0x8000_0100;
 const STVEC: u64 = 0x8000_0200;
@@ -117,55 +117,95 @@ fn a_fetch_fault_is_recognised_by_its_handler() {
 #[test]
 fn known_differences_need_their_instruction_and_exact_fields() {
     let mret = decode(0x3020_0073);
-    let mut s = state(0x8000_0000, 1);
+    // Before the mret: MPP = S, MPRV set.
+    let mut before = state(0x8000_0000, 3);
+    before.csr[csr::MSTATUS] = 1 << 11 | MSTATUS_MPRV;
+    let mut s = state(0x8020_0000, 1);
     let mut q = s;
     q.csr[csr::MSTATUS] = MSTATUS_MPRV;
     let fields = differences(&q, &s);
-    assert_eq!(
-        known_difference(Some(&mret), None, false, 0, &s, &q, &fields),
-        Some(MPRV_AFTER_MRET)
-    );
+    let known = |insn: &Insn, trap, stale, s: &CpuState, q: &CpuState| {
+        known_difference(Some(insn), trap, stale, &before, s, q, &differences(q, s))
+    };
+    assert_eq!(known(&mret, None, false, &s, &q), Some(MPRV_AFTER_MRET));
+    assert_eq!(fields, [Field::Csr(csr::MSTATUS)]);
+    // The other way round (sv39 keeps MPRV, QEMU clears it) is a real divergence.
+    assert_eq!(known(&mret, None, false, &q, &s), None);
     // Another instruction, or one more field, is a real divergence.
     let addi = decode(0x0010_0513);
-    assert_eq!(
-        known_difference(Some(&addi), None, false, 0, &s, &q, &fields),
-        None
-    );
+    assert_eq!(known(&addi, None, false, &s, &q), None);
     s.x[5] = 1;
-    let fields = differences(&q, &s);
-    assert_eq!(
-        known_difference(Some(&mret), None, false, 0, &s, &q, &fields),
-        None
-    );
-    // csrw medeleg, a0: QEMU keeps bit 11, sv39 does not.
+    assert_eq!(known(&mret, None, false, &s, &q), None);
+
+    // csrw medeleg, a0: QEMU keeps bit 11, sv39 does not; not the other way round.
     let csrw_medeleg = decode(0x3025_1073);
     let s = state(0x8000_0000, 3);
     let mut q = s;
     q.csr[csr::MEDELEG] = 1 << 11;
-    let fields = differences(&q, &s);
     assert_eq!(
-        known_difference(Some(&csrw_medeleg), None, false, 0, &s, &q, &fields),
+        known(&csrw_medeleg, None, false, &s, &q),
         Some(MEDELEG_BITS)
     );
+    assert_eq!(known(&csrw_medeleg, None, false, &q, &s), None);
     q.csr[csr::MEDELEG] = 1 << 3;
-    let fields = differences(&q, &s);
-    assert_eq!(
-        known_difference(Some(&csrw_medeleg), None, false, 0, &s, &q, &fields),
-        None
-    );
-    // A stale TLB hit explains a loaded value.
-    let ld = decode(0x0005_3503);
+    assert_eq!(known(&csrw_medeleg, None, false, &s, &q), None);
+
+    // A load through an entry whose translation changed explains its destination only.
+    let ld = decode(0x0005_3503); // ld a0,0(a0)
     let mut q = s;
     q.x[10] = 0x2222;
-    let fields = differences(&q, &s);
-    assert_eq!(
-        known_difference(Some(&ld), None, true, 0, &s, &q, &fields),
-        Some(STALE_TLB)
-    );
-    assert_eq!(
-        known_difference(Some(&ld), None, false, 0, &s, &q, &fields),
-        None
-    );
+    assert_eq!(known(&ld, None, true, &s, &q), Some(STALE_TLB));
+    assert_eq!(known(&ld, None, false, &s, &q), None);
+    let mut other = q;
+    other.x[11] = 1;
+    assert_eq!(known(&ld, None, true, &s, &other), None, "another register");
+    let mut trapped = s;
+    trapped.pc = MTVEC;
+    trapped.csr[csr::MCAUSE] = 13;
+    assert_eq!(known(&ld, Some(13), true, &trapped, &q), None, "a trap");
+    let sd = decode(0x00a5_3023); // sd a0,0(a0)
+    assert_eq!(known(&sd, None, true, &s, &q), None, "a store");
+
+    // A misaligned sc.w: sv39 traps (tval misaligned), QEMU's SC fails (rd = 1) and goes on.
+    let sc = decode(0x18c5_a52f); // sc.w a0,a2,(a1)
+    let mut before_sc = state(0x8000_0100, 3);
+    before_sc.x[11] = 0x8000_1002;
+    let mut sv39 = before_sc;
+    sv39.pc = MTVEC;
+    sv39.csr[csr::MCAUSE] = 6;
+    sv39.csr[csr::MEPC] = 0x8000_0100;
+    sv39.csr[csr::MTVAL] = 0x8000_1002;
+    sv39.csr[csr::MSTATUS] = 3 << 11;
+    let mut qemu = before_sc;
+    qemu.pc = 0x8000_0104;
+    qemu.x[10] = 1;
+    let rule = |s: &CpuState, q: &CpuState| {
+        known_difference(
+            Some(&sc),
+            Some(6),
+            false,
+            &before_sc,
+            s,
+            q,
+            &differences(q, s),
+        )
+    };
+    assert_eq!(rule(&sv39, &qemu), Some(MISALIGNED_SC));
+    qemu.x[10] = 0;
+    assert_eq!(rule(&sv39, &qemu), None, "QEMU's SC succeeded");
+    qemu.x[10] = 1;
+    sv39.csr[csr::MTVAL] = 0x8000_1000;
+    assert_eq!(rule(&sv39, &qemu), None, "an aligned address");
+}
+
+#[test]
+fn a_trapping_mret_leaves_qemu_in_m() {
+    // An mret in M with MPP = U that raises an exception (QEMU 7.2 without PMP): the trap's
+    // epc is the mret's pc and MPP records M.
+    let mut m = state(0x8000_0040, 3);
+    m.csr[csr::MSTATUS] = 0;
+    let next = trapped_into_m(&m, 1, 0x8000_0040, 3);
+    assert_eq!(follow_privilege(&m, &next, Some(Op::Mret)), 3);
 }
 
 #[test]

@@ -561,6 +561,18 @@ impl Hart {
         };
         if stale {
             self.mmu.counters.stale_hits += 1;
+            // A data access whose address or permissions changed (not only A, D or the
+            // software bits): what a lockstep comparison may explain by it.
+            let moved = match fresh {
+                Ok(leaf) => {
+                    leaf.level != entry.level
+                        || (leaf.pte ^ entry.pte) & !(pte::A | pte::D | pte::RSW) != 0
+                }
+                Err(_) => true,
+            };
+            if moved && kind != Access::Fetch {
+                self.mmu.stale_data_hits += 1;
+            }
             if self.mmu.quiet_stale {
                 return;
             }

@@ -193,6 +193,23 @@ impl Hart {
         target
     }
 
+    /// Whether interrupt `cause` (an `xcause` value) would be taken now if it were pending
+    /// and nothing of higher priority were: enabled in `mie`, and globally enabled for the
+    /// mode it goes to (the rule of [`Hart::pending_interrupt`]).
+    pub fn interrupt_enabled(&self, cause: u64) -> bool {
+        let code = cause & !CAUSE_INTERRUPT;
+        if code >= 64 || cause & CAUSE_INTERRUPT == 0 || self.csr.mie & (1 << code) == 0 {
+            return false;
+        }
+        let c = &self.csr;
+        if c.mideleg & (1 << code) == 0 {
+            self.privilege < Privilege::Machine || c.mstatus & MSTATUS_MIE != 0
+        } else {
+            self.privilege < Privilege::Supervisor
+                || (self.privilege == Privilege::Supervisor && c.mstatus & MSTATUS_SIE != 0)
+        }
+    }
+
     /// The interrupt to take now, as an `xcause` value, if any (privileged spec 3.1.9):
     /// M-level interrupts are enabled below M-mode or with `mstatus.MIE`; delegated
     /// (S-level) ones below S-mode or in S-mode with `mstatus.SIE`, never in M-mode.

@@ -214,6 +214,9 @@ pub struct Mmu {
     /// Under `tlb_check`, count stale hits without printing them (a lockstep comparison
     /// reports them itself).
     pub quiet_stale: bool,
+    /// Under `tlb_check`, stale hits of loads and stores whose translation (address or
+    /// permissions) changed.
+    pub stale_data_hits: u64,
 }
 
 impl Mmu {
@@ -230,6 +233,7 @@ impl Mmu {
             fast_store: empty(),
             fast_fetch: empty(),
             quiet_stale: false,
+            stale_data_hits: 0,
         }
     }
 

@@ -22,6 +22,8 @@ pub const G: u64 = 1 << 5;
 pub const A: u64 = 1 << 6;
 /// Dirty.
 pub const D: u64 = 1 << 7;
+/// The two bits reserved for supervisor software.
+pub const RSW: u64 = 3 << 8;
 /// Bits 63:54: N, PBMT and reserved; must be zero here.
 pub const RESERVED_HIGH: u64 = 0x3ff << 54;
 /// Page size in bytes.
