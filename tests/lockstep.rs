@@ -339,7 +339,7 @@ fn a_different_memory_size_diverges_at_the_boot_roms_device_tree_address() {
         lines[1],
         "the instruction: pc 0x100c (M-mode): 0202b583  ld a1,32(t0)"
     );
-    assert_eq!(lines[2], "differing state:     QEMU                 sv39");
+    assert_eq!(lines[2], "differing state:    QEMU                 sv39");
     assert_eq!(
         lines[3],
         "  a1                0x000000008fe00000   0x0000000087e00000"
@@ -349,11 +349,29 @@ fn a_different_memory_size_diverges_at_the_boot_roms_device_tree_address() {
 
 #[test]
 fn bad_combinations_are_one_line_errors() {
+    let hello = build_program("hello");
+    let hello = hello.to_str().unwrap();
+    // Linked at 0x80200000: QEMU's boot ROM would jump to 0x80000000 all the same.
+    let high = build_program_at_kernel_base();
+    let high = high.to_str().unwrap();
     for (args, wanted) in [
         (&["--disk", "x.img"][..], "--lockstep does not take --disk"),
         (
             &["--bios", "none", "--kernel", "/no/such.elf"],
             "/no/such.elf",
+        ),
+        (
+            &["--bios", "none", "--kernel", hello, "--qemu-memory", "0"],
+            "--qemu-memory 0 bytes: out of range",
+        ),
+        (
+            &["--bios", "none", "--kernel", hello, "--ignore", "x"],
+            "--ignore is for --system",
+        ),
+        (&["--env", "A=1"], "--file and --env need a PROGRAM"),
+        (
+            &["--bios", "none", "--kernel", high],
+            "QEMU 7.2 starts it at 0x80000000",
         ),
     ] {
         let outcome = lockstep(args);
@@ -376,6 +394,108 @@ fn bad_combinations_are_one_line_errors() {
         assert_eq!(outcome.status, Some(2), "{option:?}: {err}");
         assert!(err.contains("need --lockstep"), "{err}");
     }
+}
+
+/// A bare-metal program (a jump to itself) linked at the kernel's base, 0x80200000.
+fn build_program_at_kernel_base() -> std::path::PathBuf {
+    let source = common::build_dir().join("lockstep-high.S");
+    std::fs::write(
+        &source,
+        ".section .text\n.globl _start\n_start:\n    j _start\n",
+    )
+    .unwrap();
+    let out = common::build_dir().join("lockstep-high.elf");
+    let status = std::process::Command::new(common::CC)
+        .args([
+            "-march=rv64gc",
+            "-mabi=lp64d",
+            "-nostdlib",
+            "-nostartfiles",
+            "-static",
+        ])
+        .arg("-Wl,-Ttext=0x80200000")
+        .arg("-o")
+        .arg(&out)
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn a_closed_stdout_keeps_the_status() {
+    let elf = build_program("hello");
+    let script = format!(
+        "{} crosscheck --lockstep --bios none --kernel {} | head -c 1 >/dev/null; echo ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_sv39"),
+        elf.display()
+    );
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-c", &script]);
+    let outcome = run_with_timeout(cmd, TIMEOUT);
+    assert_eq!(stdout(&outcome).trim(), "0", "{}", outcome.stderr_text());
+    assert!(!outcome.stderr_text().contains("panicked"));
+}
+
+/// The QEMU processes whose command line mentions `dir`.
+fn qemus_in(dir: &Path) -> Vec<String> {
+    let mine = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("qemu-system-riscv64 ") && c.contains(&mine))
+        .collect()
+}
+
+#[test]
+fn sigint_stops_qemu_and_removes_its_files() {
+    let elf = build_program("rv64d");
+    let tmp = common::build_dir().join("lockstep-sigint");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = sv39()
+        .args(["crosscheck", "--lockstep", "--bios", "none", "--kernel"])
+        .arg(&elf)
+        .env("TMPDIR", &tmp)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while qemus_in(&tmp).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "QEMU never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sv39 did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let gone = std::time::Instant::now() + Duration::from_secs(5);
+    while !qemus_in(&tmp).is_empty() && std::time::Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(qemus_in(&tmp).is_empty(), "{:?}", qemus_in(&tmp));
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "workspace left"
+    );
 }
 
 #[test]
@@ -416,12 +536,5 @@ fn qemu_and_its_files_are_gone_after_a_stop_midway() {
         "the workspace is removed"
     );
     // No QEMU still running on this workspace.
-    let mine = tmp.display().to_string();
-    let left: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains("qemu-system-riscv64") && c.contains(&mine))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert!(qemus_in(&tmp).is_empty(), "{:?}", qemus_in(&tmp));
 }

@@ -206,19 +206,19 @@ struct CrosscheckArgs {
     #[arg(long, value_name = "POLICY", default_value = "hardware",
           value_parser = ["hardware", "trap"])]
     ad: String,
-    /// With --system: firmware image, or `none`. Default: the embedded sv39 firmware.
+    /// With --system or --lockstep: firmware image, or `none`. Default: the embedded sv39 firmware.
     #[arg(long, value_name = "PATH|none", conflicts_with_all = ["command", "example"])]
     bios: Option<String>,
-    /// With --system: kernel image. Default: the embedded sv39 kernel.
+    /// With --system or --lockstep: kernel image. Default: the embedded sv39 kernel.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["command", "example"])]
     kernel: Option<PathBuf>,
-    /// With --system: initial ramdisk.
+    /// With --system or --lockstep: initial ramdisk.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["command", "example"])]
     initrd: Option<PathBuf>,
-    /// With --system: kernel command line.
+    /// With --system or --lockstep: kernel command line.
     #[arg(long, value_name = "ARGS", conflicts_with_all = ["command", "example"])]
     append: Option<String>,
-    /// With --system: RAM size for both machines, as QEMU's -m [default: 128M].
+    /// With --system or --lockstep: RAM size for both machines, as QEMU's -m [default: 128M].
     #[arg(short = 'm', long = "memory", value_name = "SIZE", value_parser = parse_size,
           conflicts_with_all = ["command", "example"])]
     memory: Option<u64>,
@@ -462,7 +462,7 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
             max_instructions: args.max_instructions,
             disk: args.disk,
         })?;
-        print!("{report}");
+        print_report(&report);
         return Ok(report.agrees());
     }
     let (program, program_args) = match (&args.example, args.command.split_first()) {
@@ -497,7 +497,7 @@ fn crosscheck(args: CrosscheckArgs) -> anyhow::Result<bool> {
         timeout,
         max_instructions: args.max_instructions,
     })?;
-    print!("{report}");
+    print_report(&report);
     Ok(report.agrees())
 }
 
@@ -518,6 +518,22 @@ fn crosscheck_lockstep(args: CrosscheckArgs, timeout: std::time::Duration) -> an
         anyhow::bail!(
             "--lockstep does not take --disk: QEMU's disk completes its requests on host \
              threads, at no fixed instruction"
+        );
+    }
+    if !args.ignore.is_empty() {
+        anyhow::bail!("--ignore is for --system: --lockstep compares states, not consoles");
+    }
+    if program.is_none() && (!args.files.is_empty() || !args.env.is_empty()) {
+        anyhow::bail!("--file and --env need a PROGRAM (or --example NAME) to run");
+    }
+    if let Some(size) = args.qemu_memory
+        && !(sv39::layout::MIN_RAM..=sv39::layout::MAX_RAM).contains(&size)
+    {
+        anyhow::bail!(
+            "--qemu-memory {}: out of range ({} to {})",
+            sv39::boot::human_size(size),
+            sv39::boot::human_size(sv39::layout::MIN_RAM),
+            sv39::boot::human_size(sv39::layout::MAX_RAM)
         );
     }
     let mut mmu = sv39::mmu::MmuConfig::default();
@@ -542,8 +558,14 @@ fn crosscheck_lockstep(args: CrosscheckArgs, timeout: std::time::Duration) -> an
         timeout,
         mmu,
     })?;
-    print!("{report}");
+    print_report(&report);
     Ok(report.agrees())
+}
+
+/// A crosscheck report on stdout; a closed stdout (`| head`) is no reason to fail.
+fn print_report(report: &impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = write!(std::io::stdout().lock(), "{report}");
 }
 
 /// A line on stderr after the run; a closed stderr is no reason to fail.

@@ -182,6 +182,16 @@ fn prepare(
     })?;
     machine.hart.mmu.quiet_stale = true;
 
+    if check.bios.as_deref() == Some("none") {
+        let entry = crate::bus::Device::read(&mut machine.bus.rom, 0x18, 8).unwrap_or(0);
+        if entry != crate::layout::DRAM_BASE {
+            return Err(CrosscheckError::Usage(format!(
+                "--bios none with a program whose entry point is {entry:#x}: QEMU 7.2 starts \
+                 it at {:#x}, sv39 at its entry, so the two part at the first jump",
+                crate::layout::DRAM_BASE
+            )));
+        }
+    }
     let mut args = images.qemu_args;
     for i in 1..args.len() {
         match args[i - 1].as_str() {
@@ -247,9 +257,11 @@ fn start_qemu(
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(workspace.path());
     // SAFETY: between fork and exec the closure calls only async-signal-safe functions
-    // (dup2, fcntl) on a descriptor this process owns, and allocates nothing.
+    // (prctl, dup2, fcntl) on a descriptor this process owns, and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
+            // QEMU dies with sv39, even when sv39 is killed outright (SIGKILL).
+            nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGKILL);
             let r = if fd == LOG_FD {
                 nix::libc::fcntl(LOG_FD, nix::libc::F_SETFD, 0)
             } else {
@@ -273,17 +285,20 @@ pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, Crosschec
     let workspace = Workspace::new()?;
     let (mut machine, args) = prepare(check, &workspace)?;
     let (running, mut qemu) = start_qemu(&args, &workspace, check.timeout)?;
-    let started = Instant::now();
-    // Running::wait counts its deadline from QEMU's start.
+    let spawned = Instant::now();
     let mut run = Run {
         machine: &mut machine,
         history: std::collections::VecDeque::with_capacity(HISTORY + 1),
         syncs: Syncs::default(),
         steps: 0,
+        started: None,
     };
     let end = run.compare(check, &mut qemu);
     let (steps, syncs) = (run.steps, run.syncs.clone());
-    let elapsed = started.elapsed();
+    // The speed counts from QEMU's first state, not its start-up.
+    let elapsed = run.started.map_or(Duration::ZERO, |t| t.elapsed());
+    let started = spawned;
+    // Running::wait counts its deadline from QEMU's start.
     // QEMU is stopped at once unless its log ended (then it is exiting by itself).
     let grace = if qemu.ended() {
         started.elapsed() + check.timeout
@@ -316,6 +331,20 @@ pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, Crosschec
             .filter(|l| !l.trim().is_empty())
             .map(String::from),
     );
+    // Nothing to compare is not a difference: the check could not be made.
+    if let Some(error) = &qemu.error {
+        return Err(CrosscheckError::Qemu(format!(
+            "{}: {error}",
+            QEMU_SYSTEM.program
+        )));
+    }
+    if matches!(end, End::NoStates) {
+        let why = messages.first().map_or(String::new(), |m| format!(": {m}"));
+        return Err(CrosscheckError::Qemu(format!(
+            "{} produced no CPU state{why}",
+            QEMU_SYSTEM.program
+        )));
+    }
     Ok(LockstepReport {
         steps,
         instret: machine.hart.instret(),
@@ -332,6 +361,8 @@ struct Run<'a> {
     history: std::collections::VecDeque<StepRecord>,
     syncs: Syncs,
     steps: u64,
+    /// When QEMU's first state arrived.
+    started: Option<Instant>,
 }
 
 impl Run<'_> {
@@ -340,6 +371,7 @@ impl Run<'_> {
             Next::State(s) => s,
             Next::End | Next::Stalled => return End::NoStates,
         };
+        self.started = Some(Instant::now());
         q_prev.privilege = Privilege::Machine as u8;
         let mut s_prev = snapshot(&self.machine.hart);
         let fields = differences(&q_prev, &s_prev);
@@ -562,10 +594,10 @@ impl Run<'_> {
         self.push(record);
         let what = match stop {
             Next::Stalled => format!(
-                "QEMU produced no state for {} s (waiting in wfi for an interrupt that never comes?); sv39 went on",
+                "QEMU produced no state for {} s after this instruction (its hart waiting in wfi for an interrupt that never comes?)",
                 timeout.as_secs()
             ),
-            _ => "QEMU stopped (its log ended); sv39 went on".into(),
+            _ => "QEMU stopped (its log ended) after this instruction; sv39 did not".into(),
         };
         self.diverge_at_end(&what)
     }
@@ -625,7 +657,7 @@ impl Run<'_> {
 
     fn diverge(&mut self, what: &str, fields: Vec<Field>, q: &CpuState, s: &CpuState) -> End {
         End::Diverged(Box::new(Divergence {
-            step: self.steps,
+            step: self.history.back().map_or(self.steps, |r| r.step),
             instret: self.machine.hart.instret(),
             what: what.to_string(),
             fields: fields

@@ -260,7 +260,7 @@ impl fmt::Display for LockstepReport {
 fn write_syncs(f: &mut fmt::Formatter<'_>, s: &Syncs) -> fmt::Result {
     writeln!(
         f,
-        "synchronised: {} counter reads ({} differed), {} MMIO reads ({} differed), {} interrupts injected; {} QEMU states repeated (-icount re-runs an instruction that touches a device)",
+        "synchronised: {} counter reads ({} differed), {} MMIO reads ({} differed), {} interrupts injected; {} QEMU states repeated (an instruction -icount ran again, or a jump to itself)",
         s.counter_reads,
         s.counter_changed,
         s.mmio_reads,
@@ -294,7 +294,7 @@ fn write_divergence(f: &mut fmt::Formatter<'_>, d: &Divergence) -> fmt::Result {
         )?;
     }
     if !d.fields.is_empty() {
-        writeln!(f, "differing state:     {:<18}   sv39", "QEMU")?;
+        writeln!(f, "differing state:    {:<18}   sv39", "QEMU")?;
         for (field, q, s) in &d.fields {
             writeln!(
                 f,

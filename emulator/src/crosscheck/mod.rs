@@ -104,6 +104,10 @@ pub enum CrosscheckError {
         /// The host's error.
         io: std::io::Error,
     },
+    /// QEMU ran but gave nothing to compare (no CPU state, or a log that is not QEMU
+    /// 7.2's).
+    #[error("{0}")]
+    Qemu(String),
     /// Waiting for QEMU failed.
     #[error("waiting for {program}: {error}")]
     Wait {
