@@ -418,6 +418,8 @@ impl Run<'_> {
             let (outcome, q) = if let Some(cause) = interrupted {
                 // QEMU's clock ran out before the instruction (-icount checks it at the start
                 // of every block): the interrupt comes first, the instruction later.
+                // QEMU dumped a state for the trap: a step of its own.
+                self.steps += 1;
                 self.inject(cause, &mut record, "before the instruction, which waits");
                 (None, q)
             } else {
