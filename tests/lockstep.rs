@@ -30,6 +30,13 @@ fn lockstep(args: &[&str]) -> Outcome {
     run_with_timeout(cmd, TIMEOUT)
 }
 
+/// `sv39 crosscheck --lockstep --bios none --kernel ELF [extra...]`.
+fn lockstep_bare(elf: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec!["--bios", "none", "--kernel", elf.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    lockstep(&args)
+}
+
 fn stdout(o: &Outcome) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -59,7 +66,7 @@ fn instructions_alone(elf: &Path) -> u64 {
 /// over its whole length and power off with its expected status. Returns the report.
 fn program_agrees(name: &str) -> String {
     let elf = build_program(name);
-    let outcome = lockstep(&["--bios", "none", "--kernel", elf.to_str().unwrap()]);
+    let outcome = lockstep_bare(&elf, &[]);
     let text = stdout(&outcome);
     assert_eq!(
         outcome.status,
@@ -214,14 +221,7 @@ fn the_embedded_boot_agrees_up_to_the_first_user_instruction_of_hello() {
 #[test]
 fn max_instructions_stops_the_comparison_agreeing() {
     let elf = build_program("rv64i");
-    let outcome = lockstep(&[
-        "--bios",
-        "none",
-        "--kernel",
-        elf.to_str().unwrap(),
-        "--max-instructions",
-        "5000",
-    ]);
+    let outcome = lockstep_bare(&elf, &["--max-instructions", "5000"]);
     let text = stdout(&outcome);
     assert_eq!(outcome.status, Some(0), "{text}");
     assert!(
@@ -264,14 +264,7 @@ fn first_ad_fault_pc(elf: &Path) -> u64 {
 #[test]
 fn ad_trap_diverges_where_sv39_raises_its_first_ad_fault() {
     let elf = build_program("sv39_ad");
-    let outcome = lockstep(&[
-        "--bios",
-        "none",
-        "--kernel",
-        elf.to_str().unwrap(),
-        "--ad",
-        "trap",
-    ]);
+    let outcome = lockstep_bare(&elf, &["--ad", "trap"]);
     let text = stdout(&outcome);
     assert_eq!(outcome.status, Some(1), "{text}{}", outcome.stderr_text());
     let lines: Vec<&str> = text.lines().collect();
@@ -304,14 +297,7 @@ fn ad_trap_diverges_where_sv39_raises_its_first_ad_fault() {
         "{last}"
     );
     // The same divergence every time.
-    let again = stdout(&lockstep(&[
-        "--bios",
-        "none",
-        "--kernel",
-        elf.to_str().unwrap(),
-        "--ad",
-        "trap",
-    ]));
+    let again = stdout(&lockstep_bare(&elf, &["--ad", "trap"]));
     assert_eq!(again.lines().next(), text.lines().next());
 }
 
@@ -320,14 +306,7 @@ fn a_different_memory_size_diverges_at_the_boot_roms_device_tree_address() {
     // QEMU puts the device tree 2 MiB below the end of its RAM, as sv39 does; with 256M
     // the boot ROM's fourth instruction (ld a1, 32(t0)) loads another address.
     let elf = build_program("hello");
-    let outcome = lockstep(&[
-        "--bios",
-        "none",
-        "--kernel",
-        elf.to_str().unwrap(),
-        "--qemu-memory",
-        "256M",
-    ]);
+    let outcome = lockstep_bare(&elf, &["--qemu-memory", "256M"]);
     let text = stdout(&outcome);
     assert_eq!(outcome.status, Some(1), "{text}{}", outcome.stderr_text());
     let lines: Vec<&str> = text.lines().collect();

@@ -143,23 +143,7 @@ impl LogParser {
                     String::from_utf8_lossy(line).trim()
                 )
             })?;
-            if bit == PC_BIT {
-                // A new dump starts: anything left of an unfinished one is an error.
-                if self.seen != 0 {
-                    return Err(format!(
-                        "QEMU's CPU log has an incomplete dump (at pc {value:#018x}): is this QEMU 7.2 with -d cpu,fpu?"
-                    ));
-                }
-                self.state.pc = value;
-            } else if bit < X_BIT {
-                self.state.csr[(bit - CSR_BIT) as usize] = value;
-            } else if bit < F_BIT {
-                self.state.x[(bit - X_BIT) as usize] = value;
-            } else {
-                self.state.f[(bit - F_BIT) as usize] = value;
-                complete |= bit == F_BIT + 31;
-            }
-            self.seen |= 1u128 << bit;
+            complete |= self.store(bit, value)?;
         }
         if !complete {
             return Ok(None);
@@ -189,24 +173,33 @@ impl LogParser {
         }
         let mut complete = false;
         for &(bit, value) in &fields[..n] {
-            if bit == PC_BIT {
-                if self.seen != 0 {
-                    return Some(Err(format!(
-                        "QEMU's CPU log has an incomplete dump (at pc {value:#018x}): is this QEMU 7.2 with -d cpu,fpu?"
-                    )));
-                }
-                self.state.pc = value;
-            } else if bit < X_BIT {
-                self.state.csr[(bit - CSR_BIT) as usize] = value;
-            } else if bit < F_BIT {
-                self.state.x[(bit - X_BIT) as usize] = value;
-            } else {
-                self.state.f[(bit - F_BIT) as usize] = value;
-                complete |= bit == F_BIT + 31;
+            match self.store(bit, value) {
+                Ok(last) => complete |= last,
+                Err(e) => return Some(Err(e)),
             }
-            self.seen |= 1u128 << bit;
         }
         Some(if complete { self.finish() } else { Ok(None) })
+    }
+
+    /// Stores one field of the dump; `true` when it is the last (`f31`).
+    fn store(&mut self, bit: u32, value: u64) -> Result<bool, String> {
+        if bit == PC_BIT {
+            // A new dump starts: anything left of an unfinished one is an error.
+            if self.seen != 0 {
+                return Err(format!(
+                    "QEMU's CPU log has an incomplete dump (at pc {value:#018x}): is this QEMU 7.2 with -d cpu,fpu?"
+                ));
+            }
+            self.state.pc = value;
+        } else if bit < X_BIT {
+            self.state.csr[(bit - CSR_BIT) as usize] = value;
+        } else if bit < F_BIT {
+            self.state.x[(bit - X_BIT) as usize] = value;
+        } else {
+            self.state.f[(bit - F_BIT) as usize] = value;
+        }
+        self.seen |= 1u128 << bit;
+        Ok(bit == F_BIT + 31)
     }
 
     /// The dump is complete (its `f31` was read): the state, if nothing required is missing.
