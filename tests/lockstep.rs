@@ -375,16 +375,13 @@ fn bad_combinations_are_one_line_errors() {
     }
 }
 
-/// A bare-metal program (a jump to itself) linked at the kernel's base, 0x80200000.
-fn build_program_at_kernel_base() -> std::path::PathBuf {
-    let source = common::build_dir().join("lockstep-high.S");
-    std::fs::write(
-        &source,
-        ".section .text\n.globl _start\n_start:\n    j _start\n",
-    )
-    .unwrap();
-    let out = common::build_dir().join("lockstep-high.elf");
-    let status = std::process::Command::new(common::CC)
+/// Assembles `source` into `<build dir>/lockstep-NAME.elf` with its text at `text`.
+fn build_asm(name: &str, source: &str, text: u64) -> std::path::PathBuf {
+    let dir = common::build_dir();
+    let src = dir.join(format!("lockstep-{name}.S"));
+    std::fs::write(&src, source).unwrap();
+    let out = dir.join(format!("lockstep-{name}.elf"));
+    let output = std::process::Command::new(common::CC)
         .args([
             "-march=rv64gc",
             "-mabi=lp64d",
@@ -392,14 +389,51 @@ fn build_program_at_kernel_base() -> std::path::PathBuf {
             "-nostartfiles",
             "-static",
         ])
-        .arg("-Wl,-Ttext=0x80200000")
+        .args(["-Wl,-N", "-Wl,--no-warn-rwx-segments"])
+        .arg(format!("-Wl,-Ttext={text:#x}"))
         .arg("-o")
         .arg(&out)
-        .arg(&source)
-        .status()
+        .arg(&src)
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     out
+}
+
+/// A bare-metal program (a jump to itself) linked at the kernel's base, 0x80200000.
+fn build_program_at_kernel_base() -> std::path::PathBuf {
+    build_asm(
+        "high",
+        ".globl _start\n_start:\n    j _start\n",
+        0x8020_0000,
+    )
+}
+
+#[test]
+fn a_guest_parked_in_wfi_for_good_ends_the_comparison_agreeing() {
+    // Interrupts off in mie: QEMU's hart halts in the wfi and never dumps another state;
+    // sv39, with nothing that could wake it, would wait for good too.
+    let park = build_asm(
+        "park",
+        ".globl _start\n_start:\n    csrw mie, zero\n    li t0, 5\n1:  addi t0, t0, -1\n    bnez t0, 1b\n    wfi\n    j _start\n",
+        0x8000_0000,
+    );
+    let outcome = lockstep_bare(&park, &["--timeout", "2"]);
+    let text = stdout(&outcome);
+    assert_eq!(outcome.status, Some(0), "{text}{}", outcome.stderr_text());
+    let first = text.lines().next().unwrap();
+    // The boot ROM's 6 instructions, then csrw, li, 5 x (addi, bnez) and the wfi.
+    assert!(
+        first.starts_with("crosscheck: agree (lockstep: 19 instructions compared in ")
+            && first.ends_with(
+                "; both wait in wfi at pc 0x8000000c for an interrupt that can never come)"
+            ),
+        "{first}"
+    );
 }
 
 #[test]

@@ -278,6 +278,14 @@ impl Machine {
         }
     }
 
+    /// Whether a hart waiting in `wfi` now could ever wake: an interrupt is pending and
+    /// enabled in `mie`, or a device has an event scheduled (the rule of `run`'s wait).
+    pub fn can_wake(&mut self) -> bool {
+        self.refresh_interrupts();
+        let c = &self.hart.csr;
+        c.mip() & c.mie != 0 || self.next_event != u64::MAX
+    }
+
     /// Takes interrupt `cause` (an `xcause` value, interrupt bit set) now, at `pc`, whether
     /// or not it is pending here: the lockstep comparison's way of taking an interrupt at
     /// the instruction where the reference machine took it.

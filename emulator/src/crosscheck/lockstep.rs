@@ -295,8 +295,12 @@ pub fn check_lockstep(check: &LockstepCheck) -> Result<LockstepReport, Crosschec
     };
     let end = run.compare(check, &mut qemu);
     let (steps, syncs) = (run.steps, run.syncs.clone());
-    // The speed counts from QEMU's first state, not its start-up.
-    let elapsed = run.started.map_or(Duration::ZERO, |t| t.elapsed());
+    // The speed counts from QEMU's first state, not its start-up, nor the idle limit spent
+    // waiting when both machines wait for good.
+    let mut elapsed = run.started.map_or(Duration::ZERO, |t| t.elapsed());
+    if matches!(end, End::BothWait { .. }) {
+        elapsed = elapsed.saturating_sub(check.timeout);
+    }
     let started = spawned;
     // Running::wait counts its deadline from QEMU's start.
     // QEMU is stopped at once unless its log ended (then it is exiting by itself).
@@ -591,6 +595,19 @@ impl Run<'_> {
                 sv39: i32::from(code as u8),
                 qemu: Status::Exited(0),
             };
+        }
+        // QEMU halted in a wfi no interrupt can end: if sv39, running the same wfi, can never
+        // wake either, the machines agree to the end; they both wait for good.
+        if matches!(stop, Next::Stalled)
+            && outcome.is_none()
+            && record.insn.is_some_and(|i| i.op == Op::Wfi)
+        {
+            let pc = record.pc;
+            self.machine.step_one(&mut StepProbe::default());
+            if !self.machine.can_wake() {
+                self.steps += 1;
+                return End::BothWait { pc };
+            }
         }
         record.sv39_after = snapshot(&self.machine.hart);
         self.push(record);

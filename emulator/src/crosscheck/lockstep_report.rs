@@ -139,6 +139,12 @@ pub enum End {
         /// Its address.
         pc: u64,
     },
+    /// Both machines wait in `wfi` at `pc` for an interrupt that can never come (QEMU
+    /// produced no state for the idle limit; sv39 has nothing that could wake it).
+    BothWait {
+        /// The `wfi`'s address.
+        pc: u64,
+    },
     /// QEMU produced no state at all.
     NoStates,
     /// The machines parted ways.
@@ -182,7 +188,7 @@ impl LockstepReport {
     pub fn agrees(&self) -> bool {
         matches!(
             self.end,
-            End::Exited { .. } | End::Limit | End::FirstUser { .. }
+            End::Exited { .. } | End::Limit | End::FirstUser { .. } | End::BothWait { .. }
         )
     }
 
@@ -213,6 +219,10 @@ impl fmt::Display for LockstepReport {
             End::Limit => writeln!(
                 f,
                 "crosscheck: agree (lockstep: {compared}; stopped at --max-instructions)"
+            )?,
+            End::BothWait { pc } => writeln!(
+                f,
+                "crosscheck: agree (lockstep: {compared}; both wait in wfi at pc {pc:#x} for an interrupt that can never come)"
             )?,
             End::FirstUser { pc } => writeln!(
                 f,
