@@ -404,6 +404,14 @@ mod tests {
         s
     }
 
+    /// The first error a fresh parser finds in `text`.
+    fn first_error(text: &str) -> Option<String> {
+        let mut p = LogParser::new();
+        text.lines()
+            .map(|l| p.line(l.as_bytes()))
+            .find_map(Result::err)
+    }
+
     fn parse(text: &str) -> (Vec<CpuState>, LogParser) {
         let mut p = LogParser::new();
         let states = text
@@ -472,42 +480,23 @@ mod tests {
         assert_eq!(parse(&dump(0x1000, 1)).0[0].missing, 0);
         // Any other CSR must be there.
         let text = dump(0x1000, 1).replace(" mepc ", " vsepc");
-        let mut p = LogParser::new();
-        let err = text
-            .lines()
-            .map(|l| p.line(l.as_bytes()))
-            .find_map(Result::err)
-            .unwrap();
+        let err = first_error(&text).unwrap();
         assert!(err.contains("has no mepc"), "{err}");
         // A register is never left out.
         let text = dump(0x1000, 1).replace(" x7/", " y7/");
-        let mut p = LogParser::new();
-        let err = text
-            .lines()
-            .map(|l| p.line(l.as_bytes()))
-            .find_map(Result::err)
-            .unwrap();
+        let err = first_error(&text).unwrap();
         assert!(err.contains("has no x7"), "{err}");
         let cut = dump(0x1000, 1);
         let half: String = cut.lines().take(10).map(|l| format!("{l}\n")).collect();
-        let mut p = LogParser::new();
-        let err = format!("{half}{}", dump(0x2000, 1))
-            .lines()
-            .map(|l| p.line(l.as_bytes()))
-            .find_map(Result::err)
-            .unwrap();
+        let err = first_error(&format!("{half}{}", dump(0x2000, 1))).unwrap();
         assert!(err.contains("incomplete dump"), "{err}");
     }
 
     #[test]
     fn a_bad_value_is_an_error() {
         let text = dump(0x1000, 1).replace(" mie      ", " mie      zz");
-        let mut p = LogParser::new();
-        assert!(
-            text.lines()
-                .map(|l| p.line(l.as_bytes()))
-                .any(|r| r.is_err())
-        );
+        let err = first_error(&text).unwrap();
+        assert!(err.contains("unexpected line"), "{err}");
     }
 
     #[test]
